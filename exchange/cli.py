@@ -1,0 +1,328 @@
+"""The `exchange` command: operators run the exchange, partners sign and submit bundles.
+
+Every command that creates something prints the new id alone on stdout; list commands
+take --json. The database is EXCHANGE_DATABASE_URL (default: exchange.sqlite3 here).
+"""
+
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlmodel import Session
+
+from exchange import tokens
+from exchange.config import Settings, get_settings
+from exchange.core.partners import Role
+from exchange.errors import ExchangeError, InputError, SignatureError
+from exchange.services import partners as partner_service
+from exchange.signatures import (
+    SigningKey,
+    generate_key,
+    load_private_key,
+    load_public_key,
+    parse_json,
+    read_signed_bundle,
+    sign_bundle,
+    thumbprint,
+    verify_signature,
+    write_private_key,
+)
+from exchange.store.db import alembic_config, make_engine, migrate
+from exchange.store.partners import KeyStore, PartnerStore
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+partner_app = typer.Typer(help="Partner organisations and their roles.", no_args_is_help=True)
+key_app = typer.Typer(help="Ed25519 signing keys.", no_args_is_help=True)
+token_app = typer.Typer(help="Bearer tokens for tools that cannot sign.", no_args_is_help=True)
+bundle_app = typer.Typer(help="Sign and verify STIX bundles.", no_args_is_help=True)
+for sub, name in (
+    (db_app, "db"),
+    (partner_app, "partner"),
+    (key_app, "key"),
+    (token_app, "token"),
+    (bundle_app, "bundle"),
+):
+    app.add_typer(sub, name=name)
+
+err = Console(stderr=True)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def transaction(settings: Settings) -> Iterator[Session]:
+    """One command, one transaction, committed at the end."""
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            yield session
+    finally:
+        engine.dispose()
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """ISO 8601; a time without a zone is taken as UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{value!r} is not an ISO 8601 date and time") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def parse_duration(value: str) -> timedelta:
+    """`90s`, `15m`, `1h`, `7d`."""
+    match = re.fullmatch(r"(\d+)([smhd])", value.strip())
+    if match is None:
+        raise InputError(f"{value!r} is not a duration like 90s, 15m, 1h or 7d")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
+    return timedelta(**{unit: int(match.group(1))})
+
+
+def ensure_operator_key(path: Path) -> SigningKey:
+    """The operator key at `path`, generated (mode 0600) on first start."""
+    if not path.exists():
+        write_private_key(generate_key(), path)
+        err.print(f"generated the operator key {path}")
+    return load_private_key(path.read_bytes())
+
+
+def emit(rows: list[dict[str, Any]], as_json: bool, title: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, default=str))
+        return
+    table = Table(title=title)
+    for column in rows[0] if rows else ["(none)"]:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(value) if value is not None else "" for value in row.values()))
+    Console().print(table)
+
+
+# --- operator ---------------------------------------------------------------------------
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the exchange: creates the operator key if none, applies migrations, serves HTTP."""
+    import uvicorn
+
+    settings = get_settings()
+    if "public_url" not in settings.model_fields_set:
+        os.environ["EXCHANGE_PUBLIC_URL"] = f"http://{host}:{port}"  # for the app factory
+        get_settings.cache_clear()
+    ensure_operator_key(settings.operator_key)
+    migrate(settings.database_url)
+    err.print(f"exchange on http://{host}:{port}  (database {settings.database_url})")
+    uvicorn.run("exchange.web.app:create_app", factory=True, host=host, port=port)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration not yet applied."""
+    migrate(get_settings().database_url)
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail if the tables the code declares differ from the migrated database."""
+    from alembic import command
+
+    command.check(alembic_config(get_settings().database_url))
+
+
+@db_app.command("revision")
+def db_revision(message: Annotated[str, typer.Option("-m", "--message")]) -> None:
+    """Write a new migration from the difference between the code and the database."""
+    from alembic import command
+
+    command.revision(alembic_config(get_settings().database_url), message, autogenerate=True)
+
+
+@partner_app.command("add")
+def partner_add(
+    name: str,
+    role: Annotated[list[Role], typer.Option("--role", help="repeat for several roles")],
+) -> None:
+    """Register a partner; prints its id (a STIX identity id)."""
+    with transaction(get_settings()) as session:
+        partner = partner_service.add_partner(session, name, role, now=now())
+    typer.echo(partner.id)
+
+
+@partner_app.command("list")
+def partner_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every partner, oldest first."""
+    with transaction(get_settings()) as session:
+        rows = [
+            {
+                "id": p.id,
+                "name": p.name,
+                "roles": ",".join(sorted(p.roles)),
+                "created": p.created_at,
+            }
+            for p in PartnerStore(session).list_all()
+        ]
+    emit(rows, as_json, "Partners")
+
+
+@key_app.command("generate")
+def key_generate(out: Annotated[Path, typer.Option("--out")]) -> None:
+    """Write a new Ed25519 private key (mode 0600) and OUT.pub.pem; prints the kid."""
+    if out.exists():
+        raise InputError(f"{out} exists; refusing to overwrite a key")
+    key = generate_key()
+    write_private_key(key, out)
+    out.with_suffix(".pub.pem").write_bytes(key.public_pem())
+    typer.echo(key.kid)
+
+
+@key_app.command("register")
+def key_register(
+    partner: str,
+    pubkey_pem: Path,
+    not_before: Annotated[str | None, typer.Option("--not-before")] = None,
+    not_after: Annotated[str | None, typer.Option("--not-after")] = None,
+) -> None:
+    """Register a partner's public key (PEM); prints its kid."""
+    public_key = load_public_key(pubkey_pem.read_bytes())
+    with transaction(get_settings()) as session:
+        key = partner_service.register_key(
+            session,
+            partner,
+            public_key,
+            now=now(),
+            not_before=parse_time(not_before),
+            not_after=parse_time(not_after),
+        )
+    typer.echo(key.kid)
+
+
+@key_app.command("revoke")
+def key_revoke(kid: str, reason: Annotated[str, typer.Option("--reason")]) -> None:
+    """Revoke a key: nothing it signs is accepted from now on."""
+    with transaction(get_settings()) as session:
+        partner_service.revoke_key(session, kid, reason=reason, now=now())
+    err.print(f"revoked {kid}")
+
+
+@key_app.command("list")
+def key_list(partner: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """A partner's keys."""
+    with transaction(get_settings()) as session:
+        owner = PartnerStore(session).get(partner)
+        rows = [
+            {
+                "kid": k.kid,
+                "not_before": k.not_before,
+                "not_after": k.not_after,
+                "revoked_at": k.revoked_at,
+                "revoked_reason": k.revoked_reason,
+            }
+            for k in KeyStore(session).list_for(owner.id)
+        ]
+    emit(rows, as_json, f"Keys of {partner}")
+
+
+@token_app.command("issue")
+def token_issue(partner: str, ttl: str = "1h") -> None:
+    """Print a bearer token signed by the exchange, for a partner's tools that cannot sign."""
+    settings = get_settings()
+    lifetime = parse_duration(ttl)
+    if lifetime.total_seconds() > settings.max_token_ttl_seconds:
+        raise InputError(f"--ttl is over the limit of {settings.max_token_ttl_seconds} s")
+    with transaction(settings) as session:
+        subject = PartnerStore(session).get(partner).id
+    operator = ensure_operator_key(settings.operator_key)
+    typer.echo(
+        tokens.issue(
+            operator, audience=settings.audience, now=now(), ttl=lifetime, subject=subject
+        )
+    )
+
+
+# --- partner ----------------------------------------------------------------------------
+
+
+@bundle_app.command("sign")
+def bundle_sign(bundle: Path, key: Annotated[Path, typer.Option("--key")]) -> None:
+    """Print the signed-bundle document for a STIX bundle (JSON file)."""
+    signing_key = load_private_key(key.read_bytes())
+    document = sign_bundle(
+        parse_json(bundle.read_bytes()), signing_key, iat=int(now().timestamp())
+    )
+    typer.echo(json.dumps(document, ensure_ascii=False))
+
+
+@bundle_app.command("verify")
+def bundle_verify(signed: Path, pubkey: Annotated[Path, typer.Option("--pubkey")]) -> None:
+    """Verify, offline, the signature a public key made on a signed-bundle document."""
+    public_key = load_public_key(pubkey.read_bytes())
+    document = read_signed_bundle(parse_json(signed.read_bytes()))
+    kid = thumbprint(public_key)
+    matching = [s for s in document.signatures if s.kid == kid]
+    if not matching:
+        raise SignatureError(f"no signature by key {kid} on this document")
+    for signature in matching:
+        verify_signature(signature, public_key)
+    typer.echo(f"OK: signature by {kid} verifies over bundle {document.bundle.get('id')}")
+
+
+@app.command()
+def submit(
+    signed: Path,
+    url: Annotated[str, typer.Option("--url")] = "http://127.0.0.1:8000",
+    key: Annotated[Path, typer.Option("--key")] = Path("key.pem"),
+) -> None:
+    """Submit a signed-bundle document, authenticating with a token signed by KEY."""
+    signing_key = load_private_key(key.read_bytes())
+    base = url.rstrip("/")
+    with httpx.Client(timeout=120) as client:
+        audience = client.get(f"{base}/.well-known/exchange").raise_for_status().json()["audience"]
+        token = tokens.issue(signing_key, audience=audience, now=now(), ttl=timedelta(minutes=2))
+        response = client.post(
+            f"{base}/api/v1/submissions",
+            content=signed.read_bytes(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+    typer.echo(json.dumps(response.json(), indent=2))
+    if response.is_error:
+        raise typer.Exit(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: domain errors become one red line on stderr and exit status 1."""
+    run: Callable[..., Any] = app
+    try:
+        run(args=argv, standalone_mode=False)
+    except ExchangeError as error:
+        err.print(f"[red]error:[/red] {error}", highlight=False)
+        sys.exit(1)
+    except (httpx.HTTPError, OSError) as error:
+        err.print(f"[red]error:[/red] {error}", highlight=False)
+        sys.exit(1)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as error:  # click's usage errors arrive here in standalone_mode=False
+        from click import ClickException
+
+        if isinstance(error, ClickException):
+            error.show()
+            sys.exit(error.exit_code)
+        raise

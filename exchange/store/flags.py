@@ -1,0 +1,117 @@
+"""Flags and the reports partners made of them. Queries live here. Never commits."""
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, tuple_
+from sqlmodel import Session, col, select
+
+from exchange.core.claims import Category, Claim, Tlp
+from exchange.core.flags import Report
+from exchange.store.inserts import bulk_insert
+from exchange.store.tables import FlagRow, ReportRow
+
+_BATCH = 500
+
+
+class FlagStore:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def held_claims(self, partner_id: str, claims: Collection[Claim]) -> set[tuple[str, str, str]]:
+        """Which of `claims` (by key) the partner has already made."""
+        wanted = list({(c.address.chain, c.address.value) for c in claims})
+        held: set[tuple[str, str, str]] = set()
+        key = tuple_(col(FlagRow.chain), col(FlagRow.address))
+        for start in range(0, len(wanted), _BATCH):
+            rows = self._session.exec(
+                select(FlagRow.chain, FlagRow.address, ReportRow.category)
+                .join(ReportRow, col(ReportRow.flag_id) == col(FlagRow.id))
+                .where(ReportRow.partner_id == partner_id)
+                .where(key.in_(wanted[start : start + _BATCH]))
+            )
+            held.update((chain, address, category) for chain, address, category in rows)
+        return held
+
+    def add_reports(
+        self, partner_id: str, claims: Sequence[Claim], *, submission_id: str, at: datetime
+    ) -> None:
+        """Store `claims` as reports, creating the flags nobody had raised yet."""
+        if not claims:
+            return
+        pairs = list({(c.address.chain, c.address.value) for c in claims})
+        bulk_insert(
+            self._session,
+            FlagRow,
+            [{"chain": chain, "address": address} for chain, address in pairs],
+            skip_existing=True,
+        )
+        ids = self._flag_ids(pairs)
+        bulk_insert(
+            self._session,
+            ReportRow,
+            [
+                {
+                    "flag_id": ids[(claim.address.chain, claim.address.value)],
+                    "partner_id": partner_id,
+                    "category": claim.category.value,
+                    "tlp": claim.tlp.value,
+                    "confidence": claim.confidence,
+                    "valid_from": claim.valid_from,
+                    "valid_until": claim.valid_until,
+                    "case_reference": claim.case_reference,
+                    "asset": claim.asset,
+                    "indicator_id": claim.indicator_id,
+                    "submission_id": submission_id,
+                    "created_at": at,
+                }
+                for claim in claims
+            ],
+            skip_existing=True,
+        )
+
+    def reports_for(self, chain: str, address: str) -> list[Report]:
+        """Every report of the flag (chain, address), oldest first; [] if none."""
+        rows = self._session.exec(
+            select(ReportRow)
+            .join(FlagRow, col(ReportRow.flag_id) == col(FlagRow.id))
+            .where(FlagRow.chain == chain, FlagRow.address == address)
+            .order_by(col(ReportRow.created_at), col(ReportRow.id))
+        )
+        return [_to_report(row) for row in rows]
+
+    def count(self) -> tuple[int, int]:
+        """(flags, reports): for operators and tests."""
+        flags = self._session.exec(select(func.count()).select_from(FlagRow)).one()
+        reports = self._session.exec(select(func.count()).select_from(ReportRow)).one()
+        return flags, reports
+
+    def _flag_ids(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        ids: dict[tuple[str, str], int] = {}
+        key = tuple_(col(FlagRow.chain), col(FlagRow.address))
+        for start in range(0, len(pairs), _BATCH):
+            rows = self._session.exec(
+                select(FlagRow.chain, FlagRow.address, FlagRow.id).where(
+                    key.in_(pairs[start : start + _BATCH])
+                )
+            )
+            ids.update(((chain, address), id_) for chain, address, id_ in rows if id_ is not None)
+        return ids
+
+
+def _to_report(row: ReportRow) -> Report:
+    assert row.id is not None
+    return Report(
+        id=row.id,
+        partner_id=row.partner_id,
+        category=Category(row.category),
+        tlp=Tlp(row.tlp),
+        indicator_id=row.indicator_id,
+        submission_id=row.submission_id,
+        created_at=row.created_at,
+        confidence=row.confidence,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        case_reference=row.case_reference,
+        asset=row.asset,
+    )

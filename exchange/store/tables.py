@@ -1,0 +1,105 @@
+"""The database tables. Table classes only: rows never leave exchange.store."""
+
+from datetime import datetime
+
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from exchange.store.types import UtcDateTime
+
+
+def _utc(nullable: bool = False, index: bool = False) -> Column[datetime]:
+    return Column(UtcDateTime(), nullable=nullable, index=index)
+
+
+class PartnerRow(SQLModel, table=True):
+    __tablename__ = "partner"
+
+    id: str = Field(primary_key=True, max_length=64)  # the partner's STIX identity id
+    name: str = Field(unique=True, max_length=200)
+    roles: str = Field(max_length=200)  # comma-separated, sorted
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class PartnerKeyRow(SQLModel, table=True):
+    __tablename__ = "partner_key"
+
+    kid: str = Field(primary_key=True, max_length=64)  # RFC 7638 thumbprint
+    partner_id: str = Field(foreign_key="partner.id", index=True, max_length=64)
+    public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    not_before: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    not_after: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    revoked_reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class TokenUseRow(SQLModel, table=True):
+    """`jti`s of partners' own tokens already presented; a second use is a replay."""
+
+    __tablename__ = "token_use"
+
+    jti: str = Field(primary_key=True, max_length=200)  # kid + ":" + jti
+    expires_at: datetime = Field(sa_column=_utc(index=True))
+
+
+class SubmissionRow(SQLModel, table=True):
+    __tablename__ = "submission"
+
+    id: str = Field(primary_key=True, max_length=64)
+    partner_id: str = Field(foreign_key="partner.id", index=True, max_length=64)
+    bundle_id: str = Field(unique=True, max_length=64)
+    bundle_sha256: str = Field(max_length=64)
+    signer_kids: str = Field(max_length=2000)  # JSON list
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    outcomes: str = Field(sa_column=Column(Text, nullable=False))  # JSON list
+    accepted: int
+    duplicates: int
+    received_at: datetime = Field(sa_column=_utc())
+
+
+class StixObjectRow(SQLModel, table=True):
+    """Every STIX object version the exchange holds, with the submission that brought it."""
+
+    __tablename__ = "stix_object"
+
+    object_id: str = Field(primary_key=True, max_length=300)
+    version: str = Field(primary_key=True, max_length=40)
+    type: str = Field(max_length=250)
+    fingerprint: str = Field(max_length=64)
+    submission_id: str = Field(foreign_key="submission.id", index=True, max_length=64)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class FlagRow(SQLModel, table=True):
+    """The deduplicated unit: one row per (chain, canonical address)."""
+
+    __tablename__ = "flag"
+    __table_args__ = (UniqueConstraint("chain", "address", name="uq_flag_chain_address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chain: str = Field(max_length=64)
+    address: str = Field(max_length=256)
+
+
+class ReportRow(SQLModel, table=True):
+    """One partner's claim about a flag, in one category."""
+
+    __tablename__ = "report"
+    __table_args__ = (
+        UniqueConstraint("flag_id", "partner_id", "category", name="uq_report_claim"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    flag_id: int = Field(foreign_key="flag.id", index=True)
+    partner_id: str = Field(foreign_key="partner.id", index=True, max_length=64)
+    category: str = Field(max_length=64)
+    tlp: str = Field(max_length=16)
+    confidence: int | None = None
+    valid_from: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    valid_until: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    case_reference: str | None = Field(default=None, max_length=256)
+    asset: str | None = Field(default=None, max_length=32)
+    indicator_id: str = Field(max_length=300)
+    submission_id: str = Field(foreign_key="submission.id", index=True, max_length=64)
+    created_at: datetime = Field(sa_column=_utc())

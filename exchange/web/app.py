@@ -1,0 +1,86 @@
+"""The ASGI application: `uvicorn exchange.web.app:create_app --factory`."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from exchange import __version__
+from exchange.config import Settings, get_settings
+from exchange.signatures import SigningKey
+from exchange.store.db import make_engine
+from exchange.web import errors, flags, submissions, wellknown
+
+
+def create_app(
+    settings: Settings | None = None, operator_key: SigningKey | None = None
+) -> FastAPI:
+    """Wire the application explicitly: nothing happens at import time.
+
+    `operator_key` defaults to the key file named by the settings (which must exist:
+    `exchange serve` creates it on first start).
+    """
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Exchange",
+        version=__version__,
+        summary="Signed STIX 2.1 flags of cryptocurrency addresses, shared between partners.",
+        lifespan=lifespan,
+    )
+    key = operator_key or _load_operator_key(settings)
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    app.state.operator_key = key
+    app.state.operator_keys = {key.kid: key.public_key}
+    errors.install(app)
+    for module in (wellknown, submissions, flags):
+        app.include_router(module.router)
+    app.openapi_schema = None
+    _document_signed_bundle(app)
+    return app
+
+
+def _load_operator_key(settings: Settings) -> SigningKey:
+    from exchange.signatures import load_private_key
+
+    return load_private_key(settings.operator_key.read_bytes())
+
+
+def _document_signed_bundle(app: FastAPI) -> None:
+    """Add the signed-bundle document's schema to the OpenAPI components."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = original()
+            schema.setdefault("components", {}).setdefault("schemas", {})["SignedBundle"] = {
+                "type": "object",
+                "required": ["bundle", "signatures"],
+                "additionalProperties": False,
+                "properties": {
+                    "bundle": {"type": "object", "description": "A STIX 2.1 bundle"},
+                    "signatures": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["protected", "signature"],
+                            "properties": {
+                                "protected": {"type": "string"},
+                                "signature": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+            }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,80 @@
+"""Fixtures: a real database built by the migrations, wiped between tests.
+
+SQLite by default; set EXCHANGE_TEST_DATABASE_URL (e.g.
+postgresql+psycopg://postgres@127.0.0.1:5432/test) to run the same suite on PostgreSQL.
+That database is wiped: point it at a database kept for tests.
+"""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from exchange.config import Settings
+from exchange.signatures import SigningKey, generate_key
+from exchange.store.db import is_sqlite, make_engine, migrate
+from exchange.web.app import create_app
+
+POSTGRES_URL = os.environ.get("EXCHANGE_TEST_DATABASE_URL")
+_TABLES = ("token_use", "stix_object", "report", "flag", "submission", "partner_key", "partner")
+
+
+def _reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if POSTGRES_URL:
+        _reset_postgres(POSTGRES_URL)
+        url = POSTGRES_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def _engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(_engine: Engine) -> Engine:
+    """The migrated database, empty at the start of the test."""
+    with _engine.begin() as connection:
+        if is_sqlite(str(_engine.url)):
+            for table in _TABLES:
+                connection.execute(text(f"DELETE FROM {table}"))
+        else:
+            connection.execute(text(f"TRUNCATE {', '.join(_TABLES)} CASCADE"))
+    return _engine
+
+
+@pytest.fixture(scope="session")
+def operator_key() -> SigningKey:
+    return generate_key()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        public_url="http://testserver",
+        operator_key=tmp_path / "unused.pem",
+    )
+
+
+@pytest.fixture
+def client(engine: Engine, settings: Settings, operator_key: SigningKey) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, operator_key=operator_key)) as test_client:
+        yield test_client
