@@ -8,7 +8,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -305,24 +305,9 @@ def submit(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: domain errors become one red line on stderr and exit status 1."""
-    run: Callable[..., Any] = app
+    """Entry point: usage errors exit 2 (typer); domain and I/O errors print one line, exit 1."""
     try:
-        run(args=argv, standalone_mode=False)
-    except ExchangeError as error:
-        err.print(f"[red]error:[/red] {error}", highlight=False)
+        app(args=argv)
+    except (ExchangeError, httpx.HTTPError, OSError) as error:
+        err.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
         sys.exit(1)
-    except (httpx.HTTPError, OSError) as error:
-        err.print(f"[red]error:[/red] {error}", highlight=False)
-        sys.exit(1)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    except typer.Abort:
-        sys.exit(130)
-    except Exception as error:  # click's usage errors arrive here in standalone_mode=False
-        from click import ClickException
-
-        if isinstance(error, ClickException):
-            error.show()
-            sys.exit(error.exit_code)
-        raise

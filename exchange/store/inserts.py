@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Insert, Table
+from sqlalchemy import Insert, Table, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -27,8 +27,9 @@ def bulk_insert(
 
 def insert_if_new(session: Session, table: type[SQLModel], row: dict[str, Any]) -> bool:
     """Insert one row unless its unique key is taken; True if it was inserted."""
-    result = session.execute(_skipping(session, table).values(row))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # RETURNING, not rowcount: drivers need not report rowcount for INSERT.
+    statement = _skipping(session, table).values(row)
+    return session.execute(statement.returning(literal_column("1"))).first() is not None
 
 
 def _skipping(session: Session, table: type[SQLModel]) -> Insert:
