@@ -4,6 +4,8 @@ Every command that creates something prints the new id alone on stdout; list com
 take --json. The database is EXCHANGE_DATABASE_URL (default: exchange.sqlite3 here).
 """
 
+import base64
+import csv
 import json
 import os
 import re
@@ -17,10 +19,12 @@ from typing import Annotated, Any
 import httpx
 import typer
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 from sqlmodel import Session
 
 from exchange import tokens
+from exchange.client import ExchangeClient
 from exchange.config import Settings, get_settings
 from exchange.core.partners import Role
 from exchange.errors import ExchangeError, InputError, SignatureError
@@ -39,6 +43,7 @@ from exchange.signatures import (
 )
 from exchange.store.db import alembic_config, make_engine, migrate
 from exchange.store.partners import KeyStore, PartnerStore
+from exchange.verifier import SavedState, verify_log
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
@@ -46,7 +51,9 @@ partner_app = typer.Typer(help="Partner organisations and their roles.", no_args
 key_app = typer.Typer(help="Ed25519 signing keys.", no_args_is_help=True)
 token_app = typer.Typer(help="Bearer tokens for tools that cannot sign.", no_args_is_help=True)
 bundle_app = typer.Typer(help="Sign and verify STIX bundles.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident sharing log.", no_args_is_help=True)
 for sub, name in (
+    (audit_app, "audit"),
     (db_app, "db"),
     (partner_app, "partner"),
     (key_app, "key"),
@@ -289,19 +296,117 @@ def submit(
     key: Annotated[Path, typer.Option("--key")] = Path("key.pem"),
 ) -> None:
     """Submit a signed-bundle document, authenticating with a token signed by KEY."""
-    signing_key = load_private_key(key.read_bytes())
-    base = url.rstrip("/")
-    with httpx.Client(timeout=120) as client:
-        audience = client.get(f"{base}/.well-known/exchange").raise_for_status().json()["audience"]
-        token = tokens.issue(signing_key, audience=audience, now=now(), ttl=timedelta(minutes=2))
-        response = client.post(
-            f"{base}/api/v1/submissions",
-            content=signed.read_bytes(),
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )
+    with ExchangeClient(url, key=load_private_key(key.read_bytes())) as client:
+        response = client.post("/api/v1/submissions", signed.read_bytes())
     typer.echo(json.dumps(response.json(), indent=2))
     if response.is_error:
         raise typer.Exit(1)
+
+
+# --- auditors ---------------------------------------------------------------------------
+
+KeyOption = Annotated[Path | None, typer.Option("--key", help="your signing key (PEM)")]
+TokenOption = Annotated[
+    str | None, typer.Option("--token", envvar="EXCHANGE_TOKEN", help="an exchange token")
+]
+UrlOption = Annotated[str, typer.Option("--url")]
+
+
+def connect(url: str, key: Path | None, token: str | None) -> ExchangeClient:
+    signing_key = load_private_key(key.read_bytes()) if key is not None else None
+    return ExchangeClient(url, key=signing_key, token=token)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    url: UrlOption = "http://127.0.0.1:8000",
+    state: Annotated[Path | None, typer.Option("--state", help="saved checkpoint")] = None,
+    pubkey: Annotated[Path | None, typer.Option("--pubkey", help="pin the operator key")] = None,
+    key: KeyOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Verify the sharing log: signature, every entry, consistency with the saved checkpoint."""
+    with connect(url, key, token) as client:
+        meta = client.metadata()
+        origin = meta["audit"]["origin"]
+        if pubkey is not None:
+            public_key = load_public_key(pubkey.read_bytes())
+        else:
+            public_key = client.published_key()
+            err.print("[yellow]trusting the key the server publishes; pin it with --pubkey[/]")
+        saved = SavedState.load(state) if state is not None and state.exists() else None
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task("entries", total=None)
+            verified = verify_log(
+                client,
+                origin=origin,
+                public_key=public_key,
+                saved=saved,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    if state is not None:
+        verified.state.save(state)
+    head = verified.checkpoint
+    typer.echo(
+        f"OK: {head.origin} verifies at size {head.size} "
+        f"(root {base64.b64encode(head.root).decode()}; {verified.checked} entries checked)"
+    )
+
+
+@audit_app.command("show")
+def audit_show(
+    url: UrlOption = "http://127.0.0.1:8000",
+    partner: Annotated[str | None, typer.Option("--partner")] = None,
+    action: Annotated[str | None, typer.Option("--action")] = None,
+    since: Annotated[str | None, typer.Option("--since")] = None,
+    until: Annotated[str | None, typer.Option("--until")] = None,
+    output: Annotated[str, typer.Option("--format", help="table, jsonl or csv")] = "table",
+    key: KeyOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Show sharing-log entries: who did what, to whose data, when."""
+    if output not in ("table", "jsonl", "csv"):
+        raise InputError("--format is table, jsonl or csv")
+    params = {
+        name: value
+        for name, value in (
+            ("partner", partner),
+            ("action", action),
+            ("since", since and parse_time(since).isoformat()),  # type: ignore[union-attr]
+            ("until", until and parse_time(until).isoformat()),  # type: ignore[union-attr]
+        )
+        if value
+    }
+    rows: list[dict[str, Any]] = []
+    with connect(url, key, token) as client:
+        start: int | None = 0
+        while start is not None:
+            page = client.get_json("/api/v1/audit/entries", params | {"start": start})
+            rows += [{"seq": item["seq"], **item["entry"]} for item in page["entries"]]
+            start = page["next"]
+    if output == "jsonl":
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+    elif output == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["seq", "at", "action", "actor", "subject", "partners", "details"])
+        for row in rows:
+            writer.writerow(
+                [
+                    row["seq"],
+                    row["at"],
+                    row["action"],
+                    row["actor"],
+                    row["subject"],
+                    " ".join(row["partners"]),
+                    json.dumps(row["details"], ensure_ascii=False),
+                ]
+            )
+    else:
+        for row in rows:
+            row["partners"] = ", ".join(row["partners"])
+            row["details"] = json.dumps(row["details"], ensure_ascii=False)
+        emit(rows, False, "Sharing log")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,6 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,10 +25,18 @@ class Settings(BaseSettings):
     signature_clock_skew_seconds: int = Field(default=15 * 60, ge=0)
     default_tlp: Tlp = Tlp.AMBER
     max_token_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+    log_origin: str | None = None
+    """The sharing log's name in its checkpoints; default: the public URL's host + /audit."""
+    checkpoint_interval_seconds: float = Field(default=5.0, ge=0)
+    """How often the server signs a new checkpoint while entries arrive; 0: only on request."""
 
     @property
     def audience(self) -> str:
         return self.public_url.rstrip("/")
+
+    @property
+    def origin(self) -> str:
+        return self.log_origin or f"{urlsplit(self.audience).netloc}/audit"
 
     @model_validator(mode="after")
     def _refuse_development_keys_in_production(self) -> "Settings":

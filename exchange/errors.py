@@ -10,7 +10,8 @@
     │   └── ConflictError           clashes with what the exchange already holds
     ├── AuthenticationError         no valid bearer token
     ├── PermissionDeniedError       authenticated, but the role does not allow it
-    └── NotFoundError               no such thing, or not visible to the caller
+    ├── NotFoundError               no such thing, or not visible to the caller
+    └── LedgerIntegrityError        the sharing log does not verify: page someone
 
 Errors carry domain words only. HTTP status codes live in exchange.web.errors.
 """
@@ -74,3 +75,7 @@ class PermissionDeniedError(ExchangeError):
 
 class NotFoundError(ExchangeError):
     """No such thing, or nothing the caller may see (the two look the same)."""
+
+
+class LedgerIntegrityError(ExchangeError):
+    """The sharing log, a proof or a checkpoint does not verify."""

@@ -13,7 +13,9 @@ document and the signer's public key can verify it offline with any JOSE library
 import base64
 import hashlib
 import json
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +28,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from jwt.algorithms import OKPAlgorithm
 
-from exchange.errors import DocumentError, SignatureError
+from exchange.errors import DocumentError, LedgerIntegrityError, SignatureError
 
 ALGORITHMS = ("Ed25519", "EdDSA")
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 
 _jws = jwt.PyJWS(algorithms=["EdDSA"])
 _jws.register_algorithm("Ed25519", OKPAlgorithm())
@@ -138,6 +141,8 @@ def jws_sign(payload: bytes, key: SigningKey, header: Mapping[str, Any]) -> str:
 
 def jws_header(compact: str) -> dict[str, Any]:
     """The unverified header of a compact JWS, after checking `alg` is pinned and `kid` set."""
+    if not _COMPACT_JWS.fullmatch(compact):
+        raise SignatureError("not a compact JWS of three unpadded base64url parts")
     try:
         header = _jws.get_unverified_header(compact)
     except jwt.PyJWTError:
@@ -226,6 +231,11 @@ def read_signed_bundle(document: object) -> SignedBundle:
             raise DocumentError(f"signatures[{number}]: `protected` and `signature` are strings")
         compact = f"{protected}.{payload}.{signature}"
         header = jws_header(compact)
+        unprotected = entry.get("header", {})
+        if not isinstance(unprotected, dict) or set(unprotected) & set(header):
+            raise DocumentError(
+                f"signatures[{number}]: `header` must be an object naming no protected parameter"
+            )
         if type(header.get("iat")) is not int:
             raise SignatureError(
                 f"signatures[{number}]: the protected header needs an integer iat"
@@ -242,11 +252,26 @@ def verify_signature(signature: BundleSignature, public_key: bytes) -> None:
 def parse_json(body: bytes) -> Any:
     """Strict JSON (RFC 8259 as I-JSON, RFC 7493): UTF-8, no duplicate keys, no NaN."""
     try:
-        return json.loads(body, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        text = body.decode("utf-8")  # json.loads would also guess UTF-16 and UTF-32
+        parsed = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_no_constant,
+            parse_float=_finite,
+        )
     except (UnicodeDecodeError, ValueError) as error:
         raise DocumentError(f"body is not valid JSON: {error}") from None
     except RecursionError:
         raise DocumentError("body is nested too deeply") from None
+    if _SURROGATE_ESCAPE.search(body):  # rare: then check for a lone one (I-JSON forbids it)
+        try:
+            json.dumps(parsed, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            raise DocumentError("body is not valid JSON: a lone UTF-16 surrogate") from None
+    return parsed
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -258,5 +283,63 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number {text[:20]} is beyond a double")
+    return value
+
+
 def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
+
+
+# --- signed notes (C2SP signed-note), for the sharing log's checkpoints -------------------
+
+_NOTE_ED25519 = b"\x01"
+
+
+def note_key_id(name: str, public_key: bytes) -> bytes:
+    """The 4-byte key hash of a signed-note Ed25519 key: SHA-256(name || LF || 0x01 || key)."""
+    return hashlib.sha256(name.encode() + b"\n" + _NOTE_ED25519 + public_key).digest()[:4]
+
+
+def note_verifier_key(name: str, public_key: bytes) -> str:
+    """The verifier key string transparency-log tools take: `name+hash+base64(0x01||key)`."""
+    encoded = base64.b64encode(_NOTE_ED25519 + public_key).decode()
+    return f"{name}+{note_key_id(name, public_key).hex()}+{encoded}"
+
+
+def sign_note(body: str, name: str, key: SigningKey) -> str:
+    """A signed note: `body` (ending in a newline), a blank line, one signature line."""
+    if not body.endswith("\n") or "\n\n" in body:
+        raise ValueError("a note body ends with a newline and has no blank lines")
+    signature = note_key_id(name, key.public_key) + key.sign(body.encode())
+    return f"{body}\n\u2014 {name} {base64.b64encode(signature).decode()}\n"
+
+
+def verify_note(note: str, name: str, public_key: bytes) -> str:
+    """The body of `note` if `name`'s key signed it; raises LedgerIntegrityError."""
+    body, blank, signatures = note.partition("\n\n")
+    if not blank:
+        raise LedgerIntegrityError("not a signed note: no blank line before the signatures")
+    body += "\n"
+    key_id = note_key_id(name, public_key)
+    for line in signatures.splitlines():
+        prefix = f"\u2014 {name} "
+        if not line.startswith(prefix):
+            continue
+        try:
+            raw = base64.b64decode(line[len(prefix) :], validate=True)
+        except ValueError:
+            continue
+        if raw[:4] != key_id or len(raw) != 68:
+            continue
+        try:
+            Ed25519PublicKey.from_public_bytes(public_key).verify(raw[4:], body.encode())
+        except InvalidSignature:
+            raise LedgerIntegrityError(
+                f"the checkpoint signature by {name} does not verify"
+            ) from None
+        return body
+    raise LedgerIntegrityError(f"the checkpoint carries no signature by {name}")

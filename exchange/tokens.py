@@ -30,14 +30,20 @@ class Token:
 
 
 def issue(
-    key: SigningKey, *, audience: str, now: datetime, ttl: timedelta, subject: str | None = None
+    key: SigningKey,
+    *,
+    audience: str,
+    now: datetime,
+    ttl: timedelta,
+    subject: str | None = None,
+    jti: str | None = None,
 ) -> str:
     """A signed token. With `subject` it is exchange-issued (iss = aud); without, self-signed."""
     claims: dict[str, object] = {
         "aud": audience,
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
-        "jti": str(uuid.uuid4()),
+        "jti": jti or str(uuid.uuid4()),
     }
     if subject is not None:
         claims |= {"iss": audience, "sub": subject}
@@ -73,10 +79,14 @@ def verify(
     jti = claims.get("jti")
     if not isinstance(jti, str) or not 0 < len(jti) <= 128:
         raise AuthenticationError("bearer token: needs a jti of 1-128 characters")
+    if expires_at <= issued_at:
+        raise AuthenticationError("bearer token: exp must be later than iat")
     if expires_at <= now - LEEWAY:
         raise AuthenticationError("bearer token: expired")
     if issued_at > now + LEEWAY:
         raise AuthenticationError("bearer token: issued in the future (iat)")
+    if "nbf" in claims and _time(claims, "nbf") > now + LEEWAY:
+        raise AuthenticationError("bearer token: not valid yet (nbf)")
     subject = claims.get("sub")
     if exchange_issued:
         if claims.get("iss") != audience or not isinstance(subject, str):

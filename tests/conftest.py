@@ -6,10 +6,14 @@ That database is wiped: point it at a database kept for tests.
 """
 
 import os
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
@@ -19,7 +23,19 @@ from exchange.store.db import is_sqlite, make_engine, migrate
 from exchange.web.app import create_app
 
 POSTGRES_URL = os.environ.get("EXCHANGE_TEST_DATABASE_URL")
-_TABLES = ("token_use", "stix_object", "report", "flag", "submission", "partner_key", "partner")
+_TABLES = (
+    "ledger_checkpoint",
+    "ledger_node",
+    "ledger_partner",
+    "ledger_entry",
+    "token_use",
+    "stix_object",
+    "report",
+    "flag",
+    "submission",
+    "partner_key",
+    "partner",
+)
 
 
 def _reset_postgres(url: str) -> None:
@@ -71,6 +87,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         public_url="http://testserver",
         operator_key=tmp_path / "unused.pem",
+        checkpoint_interval_seconds=0,  # tests ask for checkpoints; none appear on their own
     )
 
 
@@ -78,3 +95,23 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 def client(engine: Engine, settings: Settings, operator_key: SigningKey) -> Iterator[TestClient]:
     with TestClient(create_app(settings, operator_key=operator_key)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def live_url(engine: Engine, settings: Settings, operator_key: SigningKey) -> Iterator[str]:
+    """The app served by uvicorn on a free local port, for clients that speak real HTTP."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    app = create_app(settings.model_copy(update={"public_url": url}), operator_key=operator_key)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the test server did not start"
+        time.sleep(0.01)
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -108,7 +108,7 @@ def _check(index: int, obj: object, *, submitter: str, default_tlp: Tlp) -> Obje
     id_ = id_ if isinstance(id_, str) else ""
     type_ = type_ if isinstance(type_, str) else ""
     fingerprint = hashlib.sha256(
-        json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
     ).hexdigest()
     version = obj.get("modified") or obj.get("created") or ""
     version = version if isinstance(version, str) else ""
@@ -167,7 +167,7 @@ def _read_indicator(
         type(confidence) is not int or not 0 <= confidence <= 100  # bool is not a confidence
     ):
         raise _Refused("confidence: must be an integer from 0 to 100")
-    tlp = _tlp(obj.get("object_marking_refs"), default_tlp)
+    tlp = _tlp(obj.get("object_marking_refs"), default_tlp, obj.get("granular_markings"))
     chain, asset, case_reference = _extension(obj)
     try:
         address = parse_address(match.group(1), chain)
@@ -209,7 +209,9 @@ def _categories(labels: object) -> tuple[Category, ...]:
     return categories
 
 
-def _tlp(refs: object, default: Tlp) -> Tlp:
+def _tlp(refs: object, default: Tlp, granular: object = None) -> Tlp:
+    if granular is not None:  # fail closed: a TLP on one property must not be overlooked
+        raise _Refused("granular_markings: not supported; mark the object (object_marking_refs)")
     if refs is None:
         return default
     if not isinstance(refs, list) or not all(

@@ -1,15 +1,20 @@
-"""Operator use cases: partners and their keys. The caller commits."""
+"""Operator use cases: partners, their keys, issued tokens. Each is logged. The caller commits."""
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from exchange import tokens
+from exchange.core.ledger import Action, Entry
 from exchange.core.partners import Partner, PartnerKey, Role
 from exchange.errors import InputError
-from exchange.signatures import thumbprint
+from exchange.services.audit import record
+from exchange.signatures import SigningKey, thumbprint
 from exchange.store.partners import KeyStore, PartnerStore
+
+OPERATOR = "operator"
 
 
 def add_partner(session: Session, name: str, roles: Iterable[Role], *, now: datetime) -> Partner:
@@ -22,6 +27,17 @@ def add_partner(session: Session, name: str, roles: Iterable[Role], *, now: date
         raise InputError("a partner needs at least one role")
     partner = Partner(id=f"identity--{uuid.uuid4()}", name=name, roles=role_set, created_at=now)
     PartnerStore(session).add(partner)
+    record(
+        session,
+        Entry(
+            Action.PARTNER_ADDED,
+            now,
+            OPERATOR,
+            partner.id,
+            partners=(partner.id,),
+            details={"name": partner.name, "roles": sorted(partner.roles)},
+        ),
+    )
     return partner
 
 
@@ -47,10 +63,67 @@ def register_key(
         not_after=not_after,
     )
     KeyStore(session).add(key)
+    window = {"not_before": _iso(not_before), "not_after": _iso(not_after)}
+    record(
+        session,
+        Entry(
+            Action.KEY_REGISTERED,
+            now,
+            OPERATOR,
+            key.kid,
+            partners=(partner.id,),
+            details={"kid": key.kid} | {k: v for k, v in window.items() if v is not None},
+        ),
+    )
     return key
 
 
 def revoke_key(session: Session, kid: str, *, reason: str, now: datetime) -> PartnerKey:
     if not reason.strip():
         raise InputError("say why the key is revoked (--reason)")
-    return KeyStore(session).revoke(kid, reason=reason.strip(), at=now)
+    key = KeyStore(session).revoke(kid, reason=reason.strip(), at=now)
+    record(
+        session,
+        Entry(
+            Action.KEY_REVOKED,
+            now,
+            OPERATOR,
+            kid,
+            partners=(key.partner_id,),
+            details={"kid": kid, "reason": key.revoked_reason},
+        ),
+    )
+    return key
+
+
+def issue_token(
+    session: Session,
+    operator_key: SigningKey,
+    partner_ref: str,
+    *,
+    audience: str,
+    ttl: timedelta,
+    now: datetime,
+) -> str:
+    """A bearer token signed by the exchange for a partner's tools; the issue is logged."""
+    partner = PartnerStore(session).get(partner_ref)
+    jti = str(uuid.uuid4())
+    token = tokens.issue(
+        operator_key, audience=audience, now=now, ttl=ttl, subject=partner.id, jti=jti
+    )
+    record(
+        session,
+        Entry(
+            Action.TOKEN_ISSUED,
+            now,
+            OPERATOR,
+            partner.id,
+            partners=(partner.id,),
+            details={"jti": jti, "expires_at": _iso(now + ttl)},
+        ),
+    )
+    return token
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()

@@ -10,9 +10,11 @@ from sqlmodel import Session
 from exchange.core.bundles import ReadBundle, outcome_problems, read_bundle
 from exchange.core.claims import Tlp
 from exchange.core.dedup import Outcome, Status, settle
+from exchange.core.ledger import Action, Entry
 from exchange.core.partners import Partner, Role
 from exchange.core.submissions import Submission
 from exchange.errors import BundleError, ConflictError, NotFoundError, SignatureError
+from exchange.services.audit import record
 from exchange.signatures import SignedBundle, parse_json, read_signed_bundle, verify_signature
 from exchange.store.flags import FlagStore
 from exchange.store.partners import KeyStore
@@ -81,6 +83,24 @@ def submit_bundle(
     submissions.add(submission, raw=body)
     objects.add(settlement.new_objects, submission_id=submission.id)
     flags.add_reports(partner.id, settlement.new_claims, submission_id=submission.id, at=now)
+    record(
+        session,
+        Entry(
+            Action.BUNDLE_SUBMITTED,
+            now,
+            partner.id,
+            submission.id,
+            partners=(partner.id,),
+            details={
+                "bundle_id": read.id,
+                "received_sha256": hashlib.sha256(body).hexdigest(),
+                "bundle_sha256": sha256,
+                "kids": list(signer_kids),
+                "accepted": submission.count(Status.ACCEPTED),
+                "duplicates": submission.count(Status.DUPLICATE),
+            },
+        ),
+    )
     return Receipt(submission, created=True)
 
 

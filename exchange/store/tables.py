@@ -103,3 +103,46 @@ class ReportRow(SQLModel, table=True):
     indicator_id: str = Field(max_length=300)
     submission_id: str = Field(foreign_key="submission.id", index=True, max_length=64)
     created_at: datetime = Field(sa_column=_utc())
+
+
+class LedgerEntryRow(SQLModel, table=True):
+    """The sharing log's entries, append-only: never updated, never deleted."""
+
+    __tablename__ = "ledger_entry"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    body: str = Field(sa_column=Column(Text, nullable=False))  # RFC 8785 canonical JSON
+    action: str = Field(max_length=64, index=True)
+    actor: str = Field(max_length=64)
+    subject: str = Field(max_length=300, index=True)
+    at: datetime = Field(sa_column=_utc(index=True))
+
+
+class LedgerPartnerRow(SQLModel, table=True):
+    """Which partners an entry concerns: they may read it."""
+
+    __tablename__ = "ledger_partner"
+
+    seq: int = Field(primary_key=True, foreign_key="ledger_entry.seq")
+    partner_id: str = Field(primary_key=True, max_length=64, index=True)
+
+
+class LedgerNodeRow(SQLModel, table=True):
+    """Hashes of the perfect subtrees of the log's Merkle tree: (level, index)."""
+
+    __tablename__ = "ledger_node"
+
+    level: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    index: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class CheckpointRow(SQLModel, table=True):
+    """Signed tree heads, as C2SP signed notes."""
+
+    __tablename__ = "ledger_checkpoint"
+
+    size: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    root: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=_utc())

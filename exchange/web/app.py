@@ -1,16 +1,21 @@
 """The ASGI application: `uvicorn exchange.web.app:create_app --factory`."""
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from fastapi import FastAPI
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from exchange import __version__
 from exchange.config import Settings, get_settings
-from exchange.signatures import SigningKey
+from exchange.services.audit import LogKey, checkpoint
+from exchange.signatures import SigningKey, load_private_key
 from exchange.store.db import make_engine
-from exchange.web import errors, flags, submissions, wellknown
+from exchange.web import audit, errors, flags, submissions, wellknown
+from exchange.web.deps import get_now
 
 
 def create_app(
@@ -25,7 +30,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = None
+        if settings.checkpoint_interval_seconds > 0:
+            task = asyncio.create_task(_checkpoints(app, settings.checkpoint_interval_seconds))
         yield
+        if task is not None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
         app.state.engine.dispose()
 
     app = FastAPI(
@@ -39,8 +51,9 @@ def create_app(
     app.state.engine = make_engine(settings.database_url)
     app.state.operator_key = key
     app.state.operator_keys = {key.kid: key.public_key}
+    app.state.log_key = LogKey(settings.origin, key)
     errors.install(app)
-    for module in (wellknown, submissions, flags):
+    for module in (wellknown, submissions, flags, audit):
         app.include_router(module.router)
     app.openapi_schema = None
     _document_signed_bundle(app)
@@ -48,9 +61,19 @@ def create_app(
 
 
 def _load_operator_key(settings: Settings) -> SigningKey:
-    from exchange.signatures import load_private_key
-
     return load_private_key(settings.operator_key.read_bytes())
+
+
+async def _checkpoints(app: FastAPI, interval: float) -> None:
+    """Sign a new checkpoint every `interval` seconds while the log grows."""
+    while True:
+        await asyncio.sleep(interval)
+        await run_in_threadpool(_checkpoint_now, app)
+
+
+def _checkpoint_now(app: FastAPI) -> None:
+    with Session(app.state.engine) as session, session.begin():
+        checkpoint(session, app.state.log_key, now=get_now())
 
 
 def _document_signed_bundle(app: FastAPI) -> None:

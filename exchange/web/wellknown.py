@@ -6,14 +6,14 @@ from fastapi import APIRouter, Request
 
 from exchange import __version__
 from exchange.core.bundles import EXTENSION_ID
-from exchange.signatures import ALGORITHMS, public_jwk
+from exchange.signatures import ALGORITHMS, note_verifier_key, public_jwk
 from exchange.web.deps import SettingsDep
 
 router = APIRouter(tags=["discovery"])
 
 
 @router.get("/.well-known/exchange")
-def exchange_metadata(settings: SettingsDep) -> dict[str, Any]:
+def exchange_metadata(request: Request, settings: SettingsDep) -> dict[str, Any]:
     """What a client needs to talk to this exchange: the token audience, algorithms, URLs."""
     base = settings.audience
     return {
@@ -27,6 +27,13 @@ def exchange_metadata(settings: SettingsDep) -> dict[str, Any]:
         "jwks_uri": f"{base}/.well-known/jwks.json",
         "openapi_uri": f"{base}/openapi.json",
         "stix_extension_definition": EXTENSION_ID,
+        "audit": {
+            "origin": settings.origin,
+            "checkpoint_uri": f"{base}/api/v1/audit/checkpoint",
+            "checkpoint_verifier_key": note_verifier_key(
+                settings.origin, request.app.state.operator_key.public_key
+            ),
+        },
         "limits": {
             "max_body_bytes": settings.max_body_bytes,
             "max_objects_per_bundle": settings.max_objects,
