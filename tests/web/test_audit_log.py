@@ -12,7 +12,7 @@ from exchange.client import ExchangeClient
 from exchange.core import merkle
 from exchange.core.partners import Role
 from exchange.errors import LedgerIntegrityError
-from exchange.signatures import SigningKey
+from exchange.signatures import SigningKey, write_private_key
 from exchange.verifier import SavedState, verify_log
 from tests.factories import Member, bundle, indicator, make_member, signed
 
@@ -131,20 +131,10 @@ def test_the_cli_verifies_and_saves_its_state(
     from exchange.cli import main
 
     grow(engine, live_url)
-    (tmp_path / "auditor.pem").write_bytes(auditor.key.private.private_bytes(*_pem_args()))
+    write_private_key(auditor.key, tmp_path / "auditor.pem")
     state = tmp_path / "state.json"
     argv = ["audit", "verify", "--url", live_url, "--key", str(tmp_path / "auditor.pem")]
     with pytest.raises(SystemExit) as done:
         main([*argv, "--state", str(state)])
     assert done.value.code == 0
     assert SavedState.load(state).size >= 7
-
-
-def _pem_args() -> tuple[object, ...]:
-    from cryptography.hazmat.primitives import serialization
-
-    return (
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
