@@ -12,8 +12,10 @@ from sqlalchemy import Engine
 from exchange import tokens
 from exchange.cli import main
 from exchange.config import get_settings
+from exchange.core.ledger import Action
 from exchange.signatures import load_private_key, load_public_key
-from tests.factories import BTC_P2PKH, bundle, indicator
+from exchange.store.ledger import LedgerStore
+from tests.factories import BTC_P2PKH, bundle, indicator, transaction
 
 
 class Cli:
@@ -97,8 +99,8 @@ def test_a_partner_signs_and_anyone_verifies_offline(cli: Cli, tmp_path: Path) -
     )
 
 
-def test_an_issued_token_names_the_partner_and_is_signed_by_the_operator(
-    cli: Cli, tmp_path: Path
+def test_an_issued_token_names_the_partner_is_signed_by_the_operator_and_logged(
+    cli: Cli, tmp_path: Path, engine: Engine
 ) -> None:
     partner_id = cli("partner", "add", "Bank", "--role", "subscriber").strip()
     token = cli("token", "issue", "Bank", "--ttl", "2h").strip()
@@ -112,6 +114,9 @@ def test_an_issued_token_names_the_partner_and_is_signed_by_the_operator(
     )
     assert claims.subject == partner_id
     assert (claims.expires_at - claims.issued_at).total_seconds() == 7200
+    with transaction(engine) as session:
+        (issued,) = LedgerStore(session).entries(action=Action.TOKEN_ISSUED)
+    assert json.loads(issued[1])["details"]["jti"] == claims.jti
 
 
 @pytest.mark.parametrize(

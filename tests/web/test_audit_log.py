@@ -1,20 +1,26 @@
 """Auditors verify the sharing log over real HTTP, and catch an operator who cheats."""
 
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from exchange.client import ExchangeClient
+from exchange.config import Settings
 from exchange.core import merkle
+from exchange.core.ledger import parse_checkpoint
 from exchange.core.partners import Role
 from exchange.errors import LedgerIntegrityError
-from exchange.signatures import SigningKey, write_private_key
+from exchange.signatures import SigningKey, verify_note, write_private_key
+from exchange.store.ledger import LedgerStore
 from exchange.verifier import SavedState, verify_log
-from tests.factories import Member, bundle, indicator, make_member, signed
+from exchange.web.app import create_app
+from tests.factories import Member, bundle, indicator, make_member, signed, transaction
 
 ADDRESSES = [
     "123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX",
@@ -138,3 +144,47 @@ def test_the_cli_verifies_and_saves_its_state(
         main([*argv, "--state", str(state)])
     assert done.value.code == 0
     assert SavedState.load(state).size >= 7
+
+
+def test_an_auditor_exports_entries_about_one_partner(
+    engine: Engine,
+    live_url: str,
+    auditor: Member,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from exchange.cli import main
+
+    grow(engine, live_url, partners=2)
+    ngo = make_member(engine, "Hope NGO")
+    write_private_key(auditor.key, tmp_path / "auditor.pem")
+    argv = ["audit", "show", "--url", live_url, "--key", str(tmp_path / "auditor.pem")]
+    for output in ("jsonl", "csv"):
+        with pytest.raises(SystemExit) as done:
+            main([*argv, "--partner", ngo.id, "--format", output])
+        assert done.value.code == 0
+    jsonl, csv_text = capsys.readouterr().out.split("seq,at,action", 1)
+    rows = [json.loads(line) for line in jsonl.splitlines()]
+    assert [r["action"] for r in rows] == ["operator:partner:add", "operator:key:register"]
+    assert {r["subject"] for r in rows} == {ngo.id, ngo.key.kid}
+    assert len(csv_text.strip().splitlines()) == 3  # the rest of the header, two rows
+
+
+def test_the_server_signs_checkpoints_on_its_own_while_the_log_grows(
+    engine: Engine, settings: Settings, operator_key: SigningKey
+) -> None:
+    ticking = settings.model_copy(update={"checkpoint_interval_seconds": 0.05})
+    with TestClient(create_app(ticking, operator_key=operator_key)):
+        make_member(engine)
+        deadline = time.monotonic() + 10
+        while True:
+            with transaction(engine) as session:
+                store = LedgerStore(session)
+                latest, size = store.latest_checkpoint(), store.size()
+            if latest is not None and latest[0] == size:
+                break
+            assert time.monotonic() < deadline, "no checkpoint of the grown log within 10 s"
+            time.sleep(0.05)
+    origin = ticking.origin
+    head = parse_checkpoint(verify_note(latest[1], origin, operator_key.public_key))
+    assert head.size == size == 2
