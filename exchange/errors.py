@@ -6,6 +6,7 @@
     │   ├── SignatureError          a bundle signature does not verify (names the kid)
     │   ├── BundleError             STIX objects refused; carries the per-object outcome
     │   ├── AddressError            not a valid address on the chain (names the reason)
+    │   ├── PolicyError             a sharing-policy document is invalid (lists every problem)
     │   ├── TooLargeError           over a configured size or count limit
     │   └── ConflictError           clashes with what the exchange already holds
     ├── AuthenticationError         no valid bearer token
@@ -55,6 +56,14 @@ class BundleError(InputError):
     def __init__(self, message: str, outcomes: Sequence[dict[str, Any]] = ()) -> None:
         super().__init__(message)
         self.outcomes = list(outcomes)
+
+
+class PolicyError(InputError):
+    """The sharing-policy document is not valid; `problems` lists every one."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = list(problems)
 
 
 class TooLargeError(InputError):

@@ -12,6 +12,7 @@ document and the signer's public key can verify it offline with any JOSE library
 
 import base64
 import hashlib
+import hmac
 import json
 import math
 import os
@@ -86,6 +87,15 @@ class SigningKey:
 
     def sign(self, data: bytes) -> bytes:
         return self.private.sign(data)
+
+    def derive(self, purpose: str) -> bytes:
+        """A secret for `purpose` derived from this key (HMAC-SHA-256 keyed by the key)."""
+        raw = self.private.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        return hmac.new(raw, purpose.encode(), hashlib.sha256).digest()
 
     def public_pem(self) -> bytes:
         return self.private.public_key().public_bytes(

@@ -24,6 +24,7 @@ from exchange.web.app import create_app
 
 POSTGRES_URL = os.environ.get("EXCHANGE_TEST_DATABASE_URL")
 _TABLES = (
+    "policy_version",
     "ledger_checkpoint",
     "ledger_node",
     "ledger_partner",

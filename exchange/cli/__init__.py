@@ -23,6 +23,7 @@ for sub, name in (
     (operator.partner_app, "partner"),
     (operator.key_app, "key"),
     (operator.token_app, "token"),
+    (operator.policy_app, "policy"),
     (partner.bundle_app, "bundle"),
 ):
     app.add_typer(sub, name=name)

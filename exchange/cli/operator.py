@@ -19,14 +19,17 @@ from exchange.config import get_settings
 from exchange.core.partners import Role
 from exchange.errors import InputError
 from exchange.services import partners as partner_service
+from exchange.services import policy as policy_service
 from exchange.signatures import generate_key, load_public_key, write_private_key
 from exchange.store.db import alembic_config, migrate
 from exchange.store.partners import KeyStore, PartnerStore
+from exchange.store.policies import PolicyStore
 
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 partner_app = typer.Typer(help="Partner organisations and their roles.", no_args_is_help=True)
 key_app = typer.Typer(help="Ed25519 signing keys.", no_args_is_help=True)
 token_app = typer.Typer(help="Bearer tokens for tools that cannot sign.", no_args_is_help=True)
+policy_app = typer.Typer(help="The sharing policy: groups and agreements.", no_args_is_help=True)
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
@@ -163,3 +166,36 @@ def token_issue(partner: str, ttl: str = "1h") -> None:
             session, operator, partner, audience=settings.audience, ttl=lifetime, now=now()
         )
     typer.echo(token)
+
+
+@policy_app.command("apply")
+def policy_apply(document: Path) -> None:
+    """Apply a sharing-policy document (YAML or JSON; schemas/policy.schema.json); prints
+    the new version number. Every problem in the document is reported, nothing is applied."""
+    text = document.read_text(encoding="utf-8")
+    with transaction(get_settings()) as session:
+        policy = policy_service.apply_policy(session, text, now=now())
+    typer.echo(policy.version)
+
+
+@policy_app.command("show")
+def policy_show(
+    version: Annotated[int | None, typer.Option("--version")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The agreements of the current (or an earlier) policy version."""
+    with transaction(get_settings()) as session:
+        store = PolicyStore(session)
+        policy = store.get(version)[0] if version else store.current()
+    rows = [
+        {
+            "id": a.id,
+            "from": a.source,
+            "to": a.to,
+            "max_tlp": a.max_tlp.value,
+            "categories": ",".join(sorted(a.categories)) or "all",
+            "attribution": a.attribution.value if a.attribution else "as reported",
+        }
+        for a in policy.agreements
+    ]
+    emit(rows, as_json, f"Policy version {policy.version}")

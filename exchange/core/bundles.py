@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from exchange.core.addresses import parse_address
-from exchange.core.claims import TLP_MARKINGS, Category, Claim, Tlp
+from exchange.core.claims import TLP_MARKINGS, Attribution, Category, Claim, Tlp
 from exchange.errors import AddressError, BundleError, TooLargeError
 
 EXTENSION_ID = "extension-definition--836f5f73-a864-4e11-a845-590575be141d"
@@ -168,9 +168,9 @@ def _read_indicator(
     ):
         raise _Refused("confidence: must be an integer from 0 to 100")
     tlp = _tlp(obj.get("object_marking_refs"), default_tlp, obj.get("granular_markings"))
-    chain, asset, case_reference = _extension(obj)
+    extension = _extension(obj)
     try:
-        address = parse_address(match.group(1), chain)
+        address = parse_address(match.group(1), extension.chain)
     except AddressError as error:
         raise _Refused(f"pattern: {error}") from None
     return tuple(
@@ -182,8 +182,11 @@ def _read_indicator(
             confidence=confidence,
             valid_from=valid_from,
             valid_until=valid_until,
-            case_reference=case_reference,
-            asset=asset,
+            case_reference=extension.case_reference,
+            asset=extension.asset,
+            recipients=extension.recipients,
+            attribution=extension.attribution,
+            handling=extension.handling,
         )
         for category in categories
     )
@@ -193,9 +196,8 @@ def _read_wallet(obj: Mapping[str, Any]) -> None:
     value = obj.get("value")
     if not isinstance(value, str):
         raise _Refused("value: must be a string")
-    chain, _, _ = _extension(obj)
     try:
-        parse_address(value, chain)
+        parse_address(value, _extension(obj).chain)
     except AddressError as error:
         raise _Refused(f"value: {error}") from None
 
@@ -224,24 +226,55 @@ def _tlp(refs: object, default: Tlp, granular: object = None) -> Tlp:
     return levels.pop() if levels else default
 
 
-def _extension(obj: Mapping[str, Any]) -> tuple[str | None, str | None, str | None]:
-    """Our property-extension's (chain, asset, case_reference); all optional."""
+@dataclass(frozen=True, slots=True)
+class _Extension:
+    """Our property-extension's fields (schemas/crypto-address-extension.schema.json)."""
+
+    chain: str | None = None
+    asset: str | None = None
+    case_reference: str | None = None
+    recipients: frozenset[str] = frozenset()
+    attribution: Attribution = Attribution.NAMED
+    handling: str | None = None
+
+
+_RECIPIENT = re.compile(rf"identity--{_UUID}|[a-z0-9][a-z0-9-]{{0,63}}")
+_HANDLING = frozenset({"investigate-only", "may-block"})
+
+
+def _extension(obj: Mapping[str, Any]) -> _Extension:
     extensions = obj.get("extensions", {})
     if not isinstance(extensions, dict):
         raise _Refused("extensions: must be an object")
     ours = extensions.get(EXTENSION_ID)
     if ours is None:
-        return None, None, None
+        return _Extension()
+    where = f"extensions.{EXTENSION_ID}"
     if not isinstance(ours, dict) or ours.get("extension_type") != "property-extension":
-        raise _Refused(f"extensions.{EXTENSION_ID}: must be a property-extension")
-    fields = []
+        raise _Refused(f"{where}: must be a property-extension")
+    texts = []
     for name, limit in (("chain", 64), ("asset", 32), ("case_reference", _CASE_REFERENCE_MAX)):
         value = ours.get(name)
         if value is not None and (not isinstance(value, str) or not 0 < len(value) <= limit):
-            raise _Refused(f"extensions.{EXTENSION_ID}.{name}: must be 1-{limit} characters")
-        fields.append(value)
-    chain, asset, case_reference = fields
-    return chain, asset, case_reference
+            raise _Refused(f"{where}.{name}: must be 1-{limit} characters")
+        texts.append(value)
+    recipients = ours.get("recipients", [])
+    if (
+        not isinstance(recipients, list)
+        or len(recipients) > 64
+        or not all(isinstance(r, str) and _RECIPIENT.fullmatch(r) for r in recipients)
+    ):
+        raise _Refused(f"{where}.recipients: up to 64 partner ids or group names")
+    attribution = ours.get("attribution", "named")
+    if attribution not in ("named", "anonymous"):
+        raise _Refused(f"{where}.attribution: must be 'named' or 'anonymous'")
+    handling = ours.get("handling")
+    if handling is not None and handling not in _HANDLING:
+        raise _Refused(f"{where}.handling: must be one of {', '.join(sorted(_HANDLING))}")
+    chain, asset, case_reference = texts
+    return _Extension(
+        chain, asset, case_reference, frozenset(recipients), Attribution(attribution), handling
+    )
 
 
 def outcome_problems(checks: Sequence[ObjectCheck]) -> str:

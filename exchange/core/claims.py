@@ -33,6 +33,13 @@ TLP_MARKINGS: dict[str, Tlp] = {
 TLP2_MARKING_IDS: dict[Tlp, str] = {tlp: id_ for id_, tlp in list(TLP_MARKINGS.items())[:5]}
 
 
+class Attribution(StrEnum):
+    """Whether recipients may see who submitted a report."""
+
+    NAMED = "named"
+    ANONYMOUS = "anonymous"
+
+
 class Category(StrEnum):
     """The taxonomy of what an address was tied to; carried in the indicator's `labels`."""
 
@@ -63,6 +70,9 @@ class Claim:
     valid_until: datetime | None = None
     case_reference: str | None = None
     asset: str | None = None
+    recipients: frozenset[str] = frozenset()  # partner ids and group names
+    attribution: Attribution = Attribution.NAMED
+    handling: str | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:

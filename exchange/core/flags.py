@@ -1,10 +1,10 @@
 """Flags (one per chain and canonical address) and the reports that partners made of them."""
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from exchange.core.claims import Category, Tlp
+from exchange.core.claims import Attribution, Category, Tlp
+from exchange.core.policy import Decision, Shared
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,14 +15,30 @@ class Report:
     partner_id: str
     category: Category
     tlp: Tlp
-    indicator_id: str
-    submission_id: str
+    indicator_id: str | None  # None when withheld from the viewer
+    submission_id: str | None
     created_at: datetime
     confidence: int | None = None
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     case_reference: str | None = None
     asset: str | None = None
+    recipients: frozenset[str] = frozenset()
+    attribution: Attribution = Attribution.NAMED
+    handling: str | None = None
+    revoked_at: datetime | None = None
+
+    def shared(self) -> Shared:
+        """The facts the sharing decision needs."""
+        return Shared(
+            submitter=self.partner_id,
+            category=self.category,
+            tlp=self.tlp,
+            recipients=self.recipients,
+            attribution=self.attribution,
+            valid_until=self.valid_until,
+            revoked=self.revoked_at is not None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +67,16 @@ class Flag:
         return max(report.created_at for report in self.reports)
 
 
-def visible(flag_reports: Sequence[Report], *, viewer: str, sees_all: bool) -> tuple[Report, ...]:
-    """The reports `viewer` may see until the sharing policy lands: its own; admins all."""
-    return tuple(r for r in flag_reports if sees_all or r.partner_id == viewer)
+def disclose(report: Report, decision: Decision, *, alias: str) -> Report:
+    """`report` as its recipient may see it: `alias` for an anonymous submitter, and no case
+    reference or submission id unless the decision shows them (own reports, oversight)."""
+    if decision.show_case_reference:
+        return report
+    return replace(
+        report,
+        partner_id=alias if decision.pseudonymous else report.partner_id,
+        case_reference=None,
+        submission_id=None,
+        indicator_id=None if decision.pseudonymous else report.indicator_id,
+        recipients=frozenset(),
+    )

@@ -24,7 +24,9 @@ class Action(StrEnum):
     KEY_REGISTERED = "operator:key:register"
     KEY_REVOKED = "operator:key:revoke"
     TOKEN_ISSUED = "operator:token:issue"  # noqa: S105 (an action name, not a secret)
+    POLICY_APPLIED = "operator:policy:apply"
     BUNDLE_SUBMITTED = "partner:bundle:submit"
+    REPORT_REVOKED = "partner:report:revoke"
     LOG_READ = "auditor:log:read"
 
 

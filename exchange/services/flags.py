@@ -1,22 +1,41 @@
-"""Look up a flag as one caller may see it. Read-only."""
+"""Look up a flag as one caller may see it: every report through the sharing decision."""
+
+from datetime import datetime
 
 from sqlmodel import Session
 
 from exchange.core.addresses import parse_address
-from exchange.core.flags import Flag, visible
-from exchange.core.partners import Partner, Role
+from exchange.core.flags import Flag, disclose
+from exchange.core.partners import Partner
+from exchange.core.policy import Channel, decide, pseudonym
 from exchange.errors import NotFoundError
+from exchange.services.policy import current_policy, viewer_of
 from exchange.store.flags import FlagStore
 
 
-def lookup_flag(session: Session, viewer: Partner, chain: str, address: str) -> Flag:
-    """The flag for `address` in any spelling; NotFoundError when the caller may see no report.
+def lookup_flag(
+    session: Session,
+    viewer: Partner,
+    chain: str,
+    address: str,
+    *,
+    now: datetime,
+    alias_secret: bytes,
+) -> Flag:
+    """The flag for `address` in any spelling, made only of the reports `viewer` may see.
 
-    Until the sharing policy lands, a partner sees its own reports and admins see all.
+    Raises NotFoundError when there is none: a flag nobody shared with the caller looks
+    exactly like an address nobody flagged (that it is flagged is itself a disclosure).
     """
     canonical = parse_address(address, chain)
     reports = FlagStore(session).reports_for(canonical.chain, canonical.value)
-    mine = visible(reports, viewer=viewer.id, sees_all=viewer.has(Role.ADMIN))
-    if not mine:
+    policy, who = current_policy(session), viewer_of(viewer)
+    seen = []
+    for report in reports:
+        decision = decide(report.shared(), who, policy, now=now, channel=Channel.LOOKUP)
+        if decision.allow:
+            alias = pseudonym(alias_secret, report.partner_id, viewer.id)
+            seen.append(disclose(report, decision, alias=alias))
+    if not seen:
         raise NotFoundError(f"no flag for {canonical.value} on {canonical.chain}")
-    return Flag(chain=canonical.chain, address=canonical.value, reports=mine)
+    return Flag(chain=canonical.chain, address=canonical.value, reports=tuple(seen))

@@ -15,6 +15,7 @@ from exchange.core.partners import Partner, Role
 from exchange.core.submissions import Submission
 from exchange.errors import BundleError, ConflictError, NotFoundError, SignatureError
 from exchange.services.audit import record
+from exchange.services.policy import current_policy
 from exchange.signatures import SignedBundle, parse_json, read_signed_bundle, verify_signature
 from exchange.store.flags import FlagStore
 from exchange.store.partners import KeyStore
@@ -44,10 +45,11 @@ def submit_bundle(
     """
     signed = read_signed_bundle(parse_json(body))
     signer_kids = _verify(session, partner, signed, now=now, skew=limits.clock_skew)
+    default_tlp = current_policy(session).default_tlp.get(partner.id, limits.default_tlp)
     read = read_bundle(
         signed.bundle,
         submitter=partner.id,
-        default_tlp=limits.default_tlp,
+        default_tlp=default_tlp,
         max_objects=limits.max_objects,
     )
     sha256 = hashlib.sha256(signed.canonical).hexdigest()

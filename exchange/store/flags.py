@@ -1,13 +1,15 @@
 """Flags and the reports partners made of them. Queries live here. Never commits."""
 
+import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, tuple_
 from sqlmodel import Session, col, select
 
-from exchange.core.claims import Category, Claim, Tlp
+from exchange.core.claims import Attribution, Category, Claim, Tlp
 from exchange.core.flags import Report
+from exchange.errors import NotFoundError
 from exchange.store.inserts import bulk_insert
 from exchange.store.tables import FlagRow, ReportRow
 
@@ -61,6 +63,9 @@ class FlagStore:
                     "valid_until": claim.valid_until,
                     "case_reference": claim.case_reference,
                     "asset": claim.asset,
+                    "recipients": json.dumps(sorted(claim.recipients)),
+                    "attribution": claim.attribution.value,
+                    "handling": claim.handling,
                     "indicator_id": claim.indicator_id,
                     "submission_id": submission_id,
                     "created_at": at,
@@ -79,6 +84,26 @@ class FlagStore:
             .order_by(col(ReportRow.created_at), col(ReportRow.id))
         )
         return [_to_report(row) for row in rows]
+
+    def get_report(self, report_id: int) -> tuple[Report, str, str]:
+        """(report, chain, address); raises NotFoundError."""
+        row = self._session.exec(
+            select(ReportRow, FlagRow.chain, FlagRow.address)
+            .join(FlagRow, col(ReportRow.flag_id) == col(FlagRow.id))
+            .where(ReportRow.id == report_id)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"no report {report_id}")
+        report, chain, address = row
+        return _to_report(report), chain, address
+
+    def revoke_report(self, report_id: int, *, at: datetime) -> None:
+        row = self._session.get(ReportRow, report_id, with_for_update=True)
+        if row is None:
+            raise NotFoundError(f"no report {report_id}")
+        row.revoked_at = at
+        self._session.add(row)
+        self._session.flush()
 
     def count(self) -> tuple[int, int]:
         """(flags, reports): for operators and tests."""
@@ -114,4 +139,8 @@ def _to_report(row: ReportRow) -> Report:
         valid_until=row.valid_until,
         case_reference=row.case_reference,
         asset=row.asset,
+        recipients=frozenset(json.loads(row.recipients)),
+        attribution=Attribution(row.attribution),
+        handling=row.handling,
+        revoked_at=row.revoked_at,
     )

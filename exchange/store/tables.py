@@ -100,6 +100,10 @@ class ReportRow(SQLModel, table=True):
     valid_until: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     case_reference: str | None = Field(default=None, max_length=256)
     asset: str | None = Field(default=None, max_length=32)
+    recipients: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON list
+    attribution: str = Field(default="named", max_length=16)
+    handling: str | None = Field(default=None, max_length=32)
+    revoked_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     indicator_id: str = Field(max_length=300)
     submission_id: str = Field(foreign_key="submission.id", index=True, max_length=64)
     created_at: datetime = Field(sa_column=_utc())
@@ -146,3 +150,14 @@ class CheckpointRow(SQLModel, table=True):
     root: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     note: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=_utc())
+
+
+class PolicyVersionRow(SQLModel, table=True):
+    """Every version of the exchange-wide sharing policy ever applied; the newest rules."""
+
+    __tablename__ = "policy_version"
+
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    document: str = Field(sa_column=Column(Text, nullable=False))  # as applied (YAML or JSON)
+    resolved: str = Field(sa_column=Column(Text, nullable=False))  # JSON, partner names -> ids
+    applied_at: datetime = Field(sa_column=_utc())

@@ -14,7 +14,7 @@ from exchange.config import Settings, get_settings
 from exchange.services.audit import LogKey, checkpoint
 from exchange.signatures import SigningKey, load_private_key
 from exchange.store.db import make_engine
-from exchange.web import audit, errors, flags, submissions, wellknown
+from exchange.web import audit, errors, flags, policy, submissions, wellknown
 from exchange.web.deps import get_now
 
 
@@ -52,8 +52,9 @@ def create_app(
     app.state.operator_key = key
     app.state.operator_keys = {key.kid: key.public_key}
     app.state.log_key = LogKey(settings.origin, key)
+    app.state.alias_secret = key.derive("exchange pseudonyms v1")
     errors.install(app)
-    for module in (wellknown, submissions, flags, audit):
+    for module in (wellknown, submissions, flags, policy, audit):
         app.include_router(module.router)
     app.openapi_schema = None
     _document_signed_bundle(app)

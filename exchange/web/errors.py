@@ -17,6 +17,7 @@ from exchange.errors import (
     InputError,
     NotFoundError,
     PermissionDeniedError,
+    PolicyError,
     SignatureError,
     TooLargeError,
 )
@@ -54,6 +55,8 @@ async def _exchange_error(_request: Request, exc: Exception) -> JSONResponse:
     extra: dict[str, Any] = {}
     if isinstance(exc, BundleError) and exc.outcomes:
         extra["errors"] = exc.outcomes
+    if isinstance(exc, PolicyError):
+        extra["errors"] = exc.problems
     detail = str(exc) if status < 500 else "internal error"
     return problem(status, slug, title, detail, **extra)
 

@@ -1,22 +1,30 @@
 """GET /api/v1/flags/{chain}/{address} and GET /api/v1/chains."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from exchange.core.addresses import chain_formats
 from exchange.services.flags import lookup_flag
-from exchange.web.deps import CurrentPartner, DbSession
+from exchange.web.deps import CurrentPartner, DbSession, Now
 from exchange.web.models import ChainOut, FlagOut
 
 router = APIRouter(prefix="/api/v1", tags=["flags"])
 
 
 @router.get("/flags/{chain}/{address}")
-def read_flag(chain: str, address: str, partner: CurrentPartner, session: DbSession) -> FlagOut:
+def read_flag(
+    chain: str,
+    address: str,
+    request: Request,
+    partner: CurrentPartner,
+    session: DbSession,
+    now: Now,
+) -> FlagOut:
     """The deduplicated flag for an address, in any spelling, with the reports you may see.
 
     404 when there is no report you may see: an address nobody flagged looks the same.
     """
-    return FlagOut.of(lookup_flag(session, partner, chain, address))
+    secret = request.app.state.alias_secret
+    return FlagOut.of(lookup_flag(session, partner, chain, address, now=now, alias_secret=secret))
 
 
 @router.get("/chains")

@@ -60,9 +60,13 @@ class ReportOut(BaseModel):
     valid_until: datetime | None
     case_reference: str | None
     asset: str | None
-    indicator_id: str
-    submission_id: str
+    attribution: str
+    handling: str | None
+    recipients: list[str]
+    indicator_id: str | None
+    submission_id: str | None
     reported_at: datetime
+    revoked_at: datetime | None
 
     @classmethod
     def of(cls, report: Report) -> "ReportOut":
@@ -76,9 +80,13 @@ class ReportOut(BaseModel):
             valid_until=report.valid_until,
             case_reference=report.case_reference,
             asset=report.asset,
+            attribution=report.attribution,
+            handling=report.handling,
+            recipients=sorted(report.recipients),
             indicator_id=report.indicator_id,
             submission_id=report.submission_id,
             reported_at=report.created_at,
+            revoked_at=report.revoked_at,
         )
 
 
@@ -107,3 +115,22 @@ class FlagOut(BaseModel):
 class ChainOut(BaseModel):
     id: str
     formats: list[str]
+
+
+class DecisionOut(BaseModel):
+    report: int
+    recipient: str
+    policy_version: int
+    allow: bool
+    rule: str
+    reason: str
+    pseudonymous: bool
+    shows_case_reference: bool
+
+
+class PolicyOut(BaseModel):
+    version: int
+    applied_at: datetime | None
+    document: str
+    groups: dict[str, list[str]]
+    agreements: list[dict[str, object]]

@@ -5,10 +5,12 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from exchange.core.claims import Tlp
 from exchange.core.dedup import Status
-from exchange.core.partners import Role
+from exchange.core.flags import Flag
+from exchange.core.partners import Partner, Role
 from exchange.errors import (
     BundleError,
     ConflictError,
@@ -38,6 +40,10 @@ from tests.factories import (
 LIMITS = Limits()
 
 
+def look(session: Session, viewer: Partner, chain: str, address: str) -> Flag:
+    return lookup_flag(session, viewer, chain, address, now=NOW, alias_secret=b"test")
+
+
 def submit(engine: Engine, member: Member, body: bytes, *, limits: Limits = LIMITS) -> Receipt:
     with transaction(engine) as session:
         return submit_bundle(session, member.partner, body, now=NOW, limits=limits)
@@ -57,7 +63,7 @@ def test_two_partners_flagging_one_address_in_two_spellings_corroborate_one_flag
 
     admin = make_member(engine, "operator", roles=[Role.ADMIN])
     with transaction(engine) as session:
-        flag = lookup_flag(session, admin.partner, "ethereum", ETH_CHECKSUMMED)
+        flag = look(session, admin.partner, "ethereum", ETH_CHECKSUMMED)
     assert (flag.address, flag.corroboration, len(flag.reports)) == (ETH_LOWER, 2, 2)
     assert counts(engine) == (1, 2)
 
@@ -108,14 +114,14 @@ def test_a_bundle_repeating_one_address_stores_one_report(engine: Engine) -> Non
     assert counts(engine) == (1, 1)
 
 
-def test_a_partner_sees_only_its_own_reports_until_the_policy_lands(engine: Engine) -> None:
+def test_without_an_agreement_a_partner_sees_only_its_own_amber_reports(engine: Engine) -> None:
     ngo, firm = make_member(engine), make_member(engine)
     submit(engine, ngo, signed(bundle(indicator(ngo.id, BTC_P2PKH)), ngo.key))
     with transaction(engine) as session:
-        own = lookup_flag(session, ngo.partner, "bitcoin", BTC_P2PKH)
+        own = look(session, ngo.partner, "bitcoin", BTC_P2PKH)
         assert own.corroboration == 1
         with pytest.raises(Exception, match="no flag"):
-            lookup_flag(session, firm.partner, "bitcoin", BTC_P2PKH)
+            look(session, firm.partner, "bitcoin", BTC_P2PKH)
 
 
 def test_the_exact_bytes_are_kept_and_verify_again(engine: Engine) -> None:
@@ -139,8 +145,8 @@ def test_tlp_comes_from_the_marking_or_defaults_to_amber(engine: Engine) -> None
     )
     submit(engine, ngo, body)
     with transaction(engine) as session:
-        red = lookup_flag(session, ngo.partner, "bitcoin", BTC_P2PKH)
-        unmarked = lookup_flag(session, ngo.partner, "bitcoin", BTC_BECH32)
+        red = look(session, ngo.partner, "bitcoin", BTC_P2PKH)
+        unmarked = look(session, ngo.partner, "bitcoin", BTC_BECH32)
     assert (red.reports[0].tlp, unmarked.reports[0].tlp) == (Tlp.RED, Tlp.AMBER)
 
 
