@@ -12,10 +12,19 @@ from sqlalchemy import Engine
 from exchange import tokens
 from exchange.cli import main
 from exchange.config import get_settings
+from exchange.core.bundles import read_bundle
+from exchange.core.claims import Category, Tlp
 from exchange.core.ledger import Action
 from exchange.signatures import load_private_key, load_public_key
 from exchange.store.ledger import LedgerStore
-from tests.factories import BTC_P2PKH, bundle, indicator, transaction
+from tests.factories import (
+    BTC_P2PKH,
+    ETH_CHECKSUMMED,
+    ETH_LOWER,
+    bundle,
+    indicator,
+    transaction,
+)
 
 
 class Cli:
@@ -140,3 +149,25 @@ def test_a_generated_public_key_loads_back(cli: Cli, tmp_path: Path) -> None:
     assert load_private_key((tmp_path / "k.pem").read_bytes()).kid == kid
     assert len(load_public_key((tmp_path / "k.pub.pem").read_bytes())) == 32
     assert "refusing to overwrite" in cli("key", "generate", "--out", "k.pem", status=1)
+
+
+def test_a_spreadsheet_becomes_a_bundle_the_exchange_accepts(cli: Cli, tmp_path: Path) -> None:
+    partner = "identity--6b1e8e2a-8a4e-4f43-9a53-3f2a0f0e1c11"
+    (tmp_path / "sheet.csv").write_text(
+        "address,category,tlp,case reference\n"
+        f"{ETH_CHECKSUMMED},sanctions,green,CASE-1\n"
+        f"{BTC_P2PKH},,red,\n"
+        "1NotAnAddress,scam,amber,\n"
+    )
+    argv = ["bundle", "build", "sheet.csv", "--partner-id", partner, "--category", "scam"]
+    refused = cli(*argv, status=1)
+    assert "sheet.csv:4: address" in refused
+    assert "--skip-invalid" in refused
+    built = json.loads(cli(*argv, "--skip-invalid"))
+    read = read_bundle(built, submitter=partner, default_tlp=Tlp.AMBER, max_objects=100)
+    claims = [claim for check in read.objects for claim in check.claims]
+    assert not read.problems
+    assert [(c.address.value, c.category, c.tlp, c.case_reference) for c in claims] == [
+        (ETH_LOWER, Category.SANCTIONS, Tlp.GREEN, "CASE-1"),
+        (BTC_P2PKH, Category.SCAM, Tlp.RED, None),
+    ]

@@ -6,9 +6,11 @@ from typing import Annotated
 
 import typer
 
-from exchange.cli.edge import now
+from exchange.cli.edge import err, now
 from exchange.client import ExchangeClient
-from exchange.errors import SignatureError
+from exchange.core.claims import Category, Tlp
+from exchange.core.spreadsheets import Defaults, build_bundle
+from exchange.errors import InputError, SignatureError
 from exchange.signatures import (
     load_private_key,
     load_public_key,
@@ -20,6 +22,42 @@ from exchange.signatures import (
 )
 
 bundle_app = typer.Typer(help="Build, sign and verify STIX bundles.", no_args_is_help=True)
+
+
+@bundle_app.command("build")
+def bundle_build(
+    spreadsheet: Path,
+    partner_id: Annotated[
+        str,
+        typer.Option("--partner-id", help="your identity id (exchange partner add printed it)"),
+    ],
+    partner_name: Annotated[str, typer.Option("--partner-name")] = "",
+    category: Annotated[Category | None, typer.Option("--category")] = None,
+    tlp: Annotated[Tlp, typer.Option("--tlp")] = Tlp.AMBER,
+    chain: Annotated[str | None, typer.Option("--chain")] = None,
+    confidence: Annotated[int | None, typer.Option("--confidence", min=0, max=100)] = None,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid")] = False,
+) -> None:
+    """Turn a CSV of addresses into a STIX 2.1 bundle in our modelling, on stdout.
+
+    Columns: address, and optionally chain, asset, category, confidence, tlp, valid_until,
+    case reference, note. Every bad line is reported with its number; nothing is written
+    unless --skip-invalid is given.
+    """
+    result = build_bundle(
+        spreadsheet.read_text(encoding="utf-8-sig"),
+        identity_id=partner_id,
+        identity_name=partner_name or partner_id,
+        defaults=Defaults(category=category, tlp=tlp, chain=chain, confidence=confidence),
+        now=now(),
+        skip_invalid=skip_invalid,
+    )
+    for line, reason in result.problems:
+        err.print(f"{spreadsheet}:{line}: {reason}", highlight=False, soft_wrap=True)
+    if result.bundle is None:
+        raise InputError(f"{len(result.problems)} bad line(s); fix them or pass --skip-invalid")
+    typer.echo(json.dumps(result.bundle, ensure_ascii=False, indent=1))
+    err.print(f"{result.written} indicator(s) written", highlight=False)
 
 
 @bundle_app.command("sign")

@@ -170,7 +170,7 @@ def _read_indicator(
     tlp = _tlp(obj.get("object_marking_refs"), default_tlp, obj.get("granular_markings"))
     extension = _extension(obj)
     try:
-        address = parse_address(match.group(1), extension.chain)
+        address = parse_address(match.group(1), extension.chain, asset=extension.asset)
     except AddressError as error:
         raise _Refused(f"pattern: {error}") from None
     return tuple(
@@ -196,8 +196,9 @@ def _read_wallet(obj: Mapping[str, Any]) -> None:
     value = obj.get("value")
     if not isinstance(value, str):
         raise _Refused("value: must be a string")
+    extension = _extension(obj)
     try:
-        parse_address(value, _extension(obj).chain)
+        parse_address(value, extension.chain, asset=extension.asset)
     except AddressError as error:
         raise _Refused(f"value: {error}") from None
 

@@ -20,8 +20,8 @@ rules, in order (docs/policy.md has them as a table, and the tests hold an oracl
 
 An agreement reaches a partner only for the categories it lists (all, if it lists none).
 Attribution: a report is shown under a per-recipient pseudonym when its submitter asked for
-anonymity or the agreement that allowed it says so; the case reference is shown to the
-submitter and oversight only.
+anonymity or the agreement that allowed it says so (an agreement never unmasks); the case
+reference is shown to the submitter and oversight only.
 """
 
 import hashlib
@@ -143,9 +143,8 @@ def decide(
     level = f"TLP:{report.tlp.upper()}"
     agreement = _agreement(report, viewer, policy)
     if agreement is not None:
-        hidden = anonymous
-        if agreement.attribution is not None:
-            hidden = agreement.attribution is Attribution.ANONYMOUS
+        # An agreement (the operator's) may hide a submitter, never unmask one who asked.
+        hidden = anonymous or agreement.attribution is Attribution.ANONYMOUS
         limit = f"TLP:{agreement.max_tlp.upper()}"
         reason = f"agreement {agreement.id} shares {report.category} up to {limit}"
         return Decision(True, agreement.id, reason, hidden)

@@ -263,7 +263,7 @@ REFUSED = [
         ours(case_reference="c" * 257), f"{EXT}.case_reference", "1-256", id="257-char case"
     ),
     pytest.param(ours(case_reference=12), f"{EXT}.case_reference", "1-256", id="case a number"),
-    pytest.param(ours(chain="dogecoin"), "pattern", "unknown chain 'dogecoin'", id="unknown"),
+    pytest.param(ours(chain="dogechain"), "pattern", "unknown chain 'dogechain'", id="unknown"),
     pytest.param(ours(chain="bitcoin"), "pattern", "invalid address", id="ETH on bitcoin"),
     # cryptocurrency-wallet SCOs
     pytest.param(wallet("0x1234"), "value", "not 0x followed by 40 hex", id="wallet bad value"),

@@ -345,3 +345,25 @@ def test_a_lookup_of_a_bad_address_is_a_422(client: TestClient, engine: Engine) 
     assert_problem(
         client.get(f"/api/v1/flags/dogechain/{BTC_P2PKH}", headers=auth(ngo)), 422, "unknown chain"
     )
+
+
+def test_one_ofac_address_in_its_legacy_and_cashaddr_spellings_is_one_flag(
+    client: TestClient, engine: Engine
+) -> None:
+    legacy = "18M8bJWMzWHDBMxoLqjHHAffdRy4SrzkfB"  # OFAC BCH.txt, as published
+    cashaddr = "bitcoincash:qpgf0ztxq3mwfq6eg5versgfdzq9c3pwv5jsk6wnay"  # the same key
+    ngo, firm = make_member(engine), make_member(engine)
+    admin = make_member(engine, roles=[Role.ADMIN])
+    for member, spelling in ((ngo, legacy), (firm, cashaddr.upper())):
+        doc = bundle(indicator(member.id, spelling, chain="bitcoin-cash", category="sanctions"))
+        assert post(client, member, now_signed(doc, member.key)).status_code == 201
+    flag = client.get(f"/api/v1/flags/bitcoin-cash/{legacy}", headers=auth(admin)).json()
+    assert (flag["address"], flag["corroboration"]) == (cashaddr, 2)
+
+
+def test_the_chains_are_listed_with_their_formats(client: TestClient) -> None:
+    chains = {c["id"]: c["formats"] for c in client.get("/api/v1/chains").json()}
+    assert {"bitcoin", "bitcoin-cash", "ethereum", "tron", "monero", "solana", "xrp"} <= set(
+        chains
+    )
+    assert all(chains.values())

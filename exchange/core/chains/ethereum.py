@@ -1,14 +1,16 @@
-"""Ethereum address rules: `0x` and 40 hex digits, mixed case only under an EIP-55 checksum.
+"""EVM address rules (Ethereum and the chains that share its accounts): `0x` and 40 hex digits,
+mixed case only under an EIP-55 checksum.
 
 All-lowercase and all-uppercase hex carry no checksum and are accepted as they are; any other
 mix of cases must be the EIP-55 spelling (https://eips.ethereum.org/EIPS/eip-55). The
 canonical form is `0x` followed by lowercase hex. `0X` is refused, and so is any whitespace.
+The rules are the same on every EVM chain; which chains those are is `exchange.core.addresses`'
+business.
 """
 
 import re
 
-from Crypto.Hash import keccak
-
+from exchange.core.chains import codecs
 from exchange.errors import AddressError
 
 FORMATS = (
@@ -44,7 +46,7 @@ def canonical(text: str) -> str:
 def _eip55(lower: str) -> str:
     """The EIP-55 spelling of 40 lowercase hex digits: a letter is uppercase where the
     matching nibble of keccak256(lowercase hex as ASCII) is 8 or more."""
-    nibbles = keccak.new(data=lower.encode("ascii"), digest_bits=256).hexdigest()
+    nibbles = codecs.keccak256_hex(lower.encode("ascii"))
     return "".join(  # a list, not a generator: join is faster on one
         [
             digit.upper() if nibble >= "8" else digit
