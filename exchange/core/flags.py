@@ -1,5 +1,6 @@
 """Flags (one per chain and canonical address) and the reports that partners made of them."""
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -65,6 +66,27 @@ class Flag:
     @property
     def last_seen(self) -> datetime:
         return max(report.created_at for report in self.reports)
+
+
+def disclose_all(
+    decided: Sequence[tuple[Report, Decision]], alias: Callable[[str], str]
+) -> tuple[Report, ...]:
+    """The allowed reports of one flag as one recipient may see them.
+
+    One submitter shows under one identity per flag: if any of its reports here must be
+    pseudonymous, all are. Otherwise a name beside its pseudonym would unmask the
+    pseudonym, and corroboration would count one partner twice.
+    """
+    hidden = {r.partner_id for r, d in decided if d.allow and d.pseudonymous}
+    return tuple(
+        disclose(
+            report,
+            replace(decision, pseudonymous=True) if report.partner_id in hidden else decision,
+            alias=alias(report.partner_id),
+        )
+        for report, decision in decided
+        if decision.allow
+    )
 
 
 def disclose(report: Report, decision: Decision, *, alias: str) -> Report:

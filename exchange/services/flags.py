@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from exchange.core.addresses import parse_address
-from exchange.core.flags import Flag, disclose
+from exchange.core.flags import Flag, disclose_all
 from exchange.core.partners import Partner
 from exchange.core.policy import Channel, decide, pseudonym
 from exchange.errors import NotFoundError
@@ -30,12 +30,11 @@ def lookup_flag(
     canonical = parse_address(address, chain)
     reports = FlagStore(session).reports_for(canonical.chain, canonical.value)
     policy, who = current_policy(session), viewer_of(viewer)
-    seen = []
-    for report in reports:
-        decision = decide(report.shared(), who, policy, now=now, channel=Channel.LOOKUP)
-        if decision.allow:
-            alias = pseudonym(alias_secret, report.partner_id, viewer.id)
-            seen.append(disclose(report, decision, alias=alias))
+    decided = [
+        (report, decide(report.shared(), who, policy, now=now, channel=Channel.LOOKUP))
+        for report in reports
+    ]
+    seen = disclose_all(decided, lambda submitter: pseudonym(alias_secret, submitter, viewer.id))
     if not seen:
         raise NotFoundError(f"no flag for {canonical.value} on {canonical.chain}")
     return Flag(chain=canonical.chain, address=canonical.value, reports=tuple(seen))

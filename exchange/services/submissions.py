@@ -54,9 +54,9 @@ def submit_bundle(
     )
     sha256 = hashlib.sha256(signed.canonical).hexdigest()
     submissions = SubmissionStore(session)
-    earlier = submissions.find_by_bundle(read.id)
+    earlier = submissions.find_by_bundle(partner.id, read.id)
     if earlier is not None:
-        return Receipt(_repeat(earlier, partner, sha256), created=False)
+        return Receipt(_repeat(earlier, sha256), created=False)
     if read.problems:
         raise BundleError(outcome_problems(read.problems), _refusals(read))
 
@@ -64,7 +64,7 @@ def submit_bundle(
     claims = [claim for check in read.objects for claim in check.claims]
     settlement = settle(
         read.objects,
-        held_objects=objects.fingerprints([(c.id, c.version) for c in read.objects]),
+        held_objects=objects.fingerprints(partner.id, [(c.id, c.version) for c in read.objects]),
         held_claims=flags.held_claims(partner.id, claims),
     )
     if settlement.rejected:
@@ -83,7 +83,7 @@ def submit_bundle(
         outcomes=settlement.outcomes,
     )
     submissions.add(submission, raw=body)
-    objects.add(settlement.new_objects, submission_id=submission.id)
+    objects.add(settlement.new_objects, partner_id=partner.id, submission_id=submission.id)
     flags.add_reports(partner.id, settlement.new_claims, submission_id=submission.id, at=now)
     record(
         session,
@@ -148,9 +148,9 @@ def _verify(
     return tuple(signature.kid for signature in signed.signatures)
 
 
-def _repeat(earlier: Submission, partner: Partner, sha256: str) -> Submission:
-    """The answer to a bundle sent again: every object a duplicate, nothing stored."""
-    if earlier.partner_id != partner.id or earlier.bundle_sha256 != sha256:
+def _repeat(earlier: Submission, sha256: str) -> Submission:
+    """The answer to a bundle this partner sent again: every object a duplicate, nothing stored."""
+    if earlier.bundle_sha256 != sha256:
         raise ConflictError(
             f"bundle {earlier.bundle_id} was already submitted with different content; "
             "give a changed bundle a new id"

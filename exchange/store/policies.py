@@ -12,6 +12,8 @@ from exchange.core.policy import Agreement, Policy
 from exchange.errors import NotFoundError
 from exchange.store.tables import PolicyVersionRow
 
+_PARSED: dict[tuple[int, str], Policy] = {}  # (version, resolved JSON) -> parsed
+
 
 class PolicyStore:
     def __init__(self, session: Session) -> None:
@@ -33,11 +35,21 @@ class PolicyStore:
         return 1 if last is None else int(last) + 1
 
     def current(self) -> Policy:
-        """The newest version; an empty policy (share only TLP:CLEAR and named) if none."""
-        row = self._session.exec(
-            select(PolicyVersionRow).order_by(col(PolicyVersionRow.version).desc()).limit(1)
+        """The newest version; an empty policy (share only TLP:CLEAR and named) if none.
+
+        Parsing a large policy costs more than reading it, so the newest is parsed once.
+        """
+        newest = self._session.exec(
+            select(PolicyVersionRow.version, PolicyVersionRow.resolved)
+            .order_by(col(PolicyVersionRow.version).desc())
+            .limit(1)
         ).first()
-        return Policy() if row is None else _from_json(row.version, json.loads(row.resolved))
+        if newest is None:
+            return Policy()
+        if _PARSED.get(newest) is None:
+            _PARSED.clear()  # only the newest version is asked for again
+            _PARSED[newest] = _from_json(newest[0], json.loads(newest[1]))
+        return _PARSED[newest]
 
     def get(self, version: int) -> tuple[Policy, str, datetime]:
         """(policy, document as applied, when); raises NotFoundError."""

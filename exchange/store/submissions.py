@@ -51,9 +51,11 @@ class SubmissionStore:
             raise NotFoundError(f"no submission {submission_id!r}")
         return _to_submission(row)
 
-    def find_by_bundle(self, bundle_id: str) -> Submission | None:
+    def find_by_bundle(self, partner_id: str, bundle_id: str) -> Submission | None:
         row = self._session.exec(
-            select(SubmissionRow).where(SubmissionRow.bundle_id == bundle_id)
+            select(SubmissionRow).where(
+                SubmissionRow.partner_id == partner_id, SubmissionRow.bundle_id == bundle_id
+            )
         ).first()
         return None if row is None else _to_submission(row)
 
@@ -68,31 +70,34 @@ class SubmissionStore:
 
 
 class ObjectStore:
-    """STIX object versions, keyed by (id, version)."""
+    """STIX object versions, keyed by (partner, id, version)."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def fingerprints(self, versions: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        """The fingerprint held for each of `versions` the exchange already has."""
+    def fingerprints(
+        self, partner_id: str, versions: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], str]:
+        """The fingerprint held for each of `versions` this partner already sent."""
         held: dict[tuple[str, str], str] = {}
         wanted = list(versions)
         key = tuple_(col(StixObjectRow.object_id), col(StixObjectRow.version))
         for start in range(0, len(wanted), _BATCH):
             rows = self._session.exec(
-                select(
-                    StixObjectRow.object_id, StixObjectRow.version, StixObjectRow.fingerprint
-                ).where(key.in_(wanted[start : start + _BATCH]))
+                select(StixObjectRow.object_id, StixObjectRow.version, StixObjectRow.fingerprint)
+                .where(StixObjectRow.partner_id == partner_id)
+                .where(key.in_(wanted[start : start + _BATCH]))
             )
             held.update(((object_id, version), fp) for object_id, version, fp in rows)
         return held
 
-    def add(self, checks: Sequence[ObjectCheck], *, submission_id: str) -> None:
+    def add(self, checks: Sequence[ObjectCheck], *, partner_id: str, submission_id: str) -> None:
         bulk_insert(
             self._session,
             StixObjectRow,
             [
                 {
+                    "partner_id": partner_id,
                     "object_id": check.id,
                     "version": check.version,
                     "type": check.type,

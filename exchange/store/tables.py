@@ -45,10 +45,13 @@ class TokenUseRow(SQLModel, table=True):
 
 class SubmissionRow(SQLModel, table=True):
     __tablename__ = "submission"
+    __table_args__ = (
+        UniqueConstraint("partner_id", "bundle_id", name="uq_submission_partner_bundle"),
+    )
 
     id: str = Field(primary_key=True, max_length=64)
     partner_id: str = Field(foreign_key="partner.id", index=True, max_length=64)
-    bundle_id: str = Field(unique=True, max_length=64)
+    bundle_id: str = Field(max_length=64)
     bundle_sha256: str = Field(max_length=64)
     signer_kids: str = Field(max_length=2000)  # JSON list
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
@@ -59,10 +62,14 @@ class SubmissionRow(SQLModel, table=True):
 
 
 class StixObjectRow(SQLModel, table=True):
-    """Every STIX object version the exchange holds, with the submission that brought it."""
+    """Every STIX object version each partner sent, with the submission that brought it.
+
+    Per partner: whether another partner sent an object must never show in an answer.
+    """
 
     __tablename__ = "stix_object"
 
+    partner_id: str = Field(primary_key=True, foreign_key="partner.id", max_length=64)
     object_id: str = Field(primary_key=True, max_length=300)
     version: str = Field(primary_key=True, max_length=40)
     type: str = Field(max_length=250)
