@@ -30,14 +30,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
         task = None
         if settings.checkpoint_interval_seconds > 0:
-            task = asyncio.create_task(_checkpoints(app, settings.checkpoint_interval_seconds))
+            interval = settings.checkpoint_interval_seconds
+            task = asyncio.create_task(_checkpoints(app, interval, stop))
         yield
+        stop.set()
         if task is not None:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            await task  # lets a checkpoint being signed finish before the engine goes
         app.state.engine.dispose()
 
     app = FastAPI(
@@ -65,11 +66,13 @@ def _load_operator_key(settings: Settings) -> SigningKey:
     return load_private_key(settings.operator_key.read_bytes())
 
 
-async def _checkpoints(app: FastAPI, interval: float) -> None:
-    """Sign a new checkpoint every `interval` seconds while the log grows."""
-    while True:
-        await asyncio.sleep(interval)
-        await run_in_threadpool(_checkpoint_now, app)
+async def _checkpoints(app: FastAPI, interval: float, stop: asyncio.Event) -> None:
+    """Sign a new checkpoint every `interval` seconds while the log grows, until `stop`."""
+    while not stop.is_set():
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
+        if not stop.is_set():
+            await run_in_threadpool(_checkpoint_now, app)
 
 
 def _checkpoint_now(app: FastAPI) -> None:
