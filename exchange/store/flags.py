@@ -4,16 +4,15 @@ import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, tuple_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from exchange.core.claims import Attribution, Category, Claim, Tlp
 from exchange.core.flags import Report
 from exchange.errors import NotFoundError
 from exchange.store.inserts import bulk_insert
+from exchange.store.keys import pairs_in
 from exchange.store.tables import FlagRow, ReportRow
-
-_BATCH = 500
 
 
 class FlagStore:
@@ -22,15 +21,14 @@ class FlagStore:
 
     def held_claims(self, partner_id: str, claims: Collection[Claim]) -> set[tuple[str, str, str]]:
         """Which of `claims` (by key) the partner has already made."""
-        wanted = list({(c.address.chain, c.address.value) for c in claims})
+        wanted = {(c.address.chain, c.address.value) for c in claims}
         held: set[tuple[str, str, str]] = set()
-        key = tuple_(col(FlagRow.chain), col(FlagRow.address))
-        for start in range(0, len(wanted), _BATCH):
+        for matching in pairs_in(col(FlagRow.chain), col(FlagRow.address), wanted):
             rows = self._session.exec(
                 select(FlagRow.chain, FlagRow.address, ReportRow.category)
                 .join(ReportRow, col(ReportRow.flag_id) == col(FlagRow.id))
                 .where(ReportRow.partner_id == partner_id)
-                .where(key.in_(wanted[start : start + _BATCH]))
+                .where(matching)
             )
             held.update((chain, address, category) for chain, address, category in rows)
         return held
@@ -113,12 +111,9 @@ class FlagStore:
 
     def _flag_ids(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
         ids: dict[tuple[str, str], int] = {}
-        key = tuple_(col(FlagRow.chain), col(FlagRow.address))
-        for start in range(0, len(pairs), _BATCH):
+        for matching in pairs_in(col(FlagRow.chain), col(FlagRow.address), pairs):
             rows = self._session.exec(
-                select(FlagRow.chain, FlagRow.address, FlagRow.id).where(
-                    key.in_(pairs[start : start + _BATCH])
-                )
+                select(FlagRow.chain, FlagRow.address, FlagRow.id).where(matching)
             )
             ids.update(((chain, address), id_) for chain, address, id_ in rows if id_ is not None)
         return ids

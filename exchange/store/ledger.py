@@ -9,18 +9,18 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import func, text, tuple_
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from exchange.core import merkle
 from exchange.core.ledger import Checkpoint, Entry
 from exchange.errors import InputError, LedgerIntegrityError, NotFoundError
 from exchange.store.inserts import bulk_insert, insert_if_new
+from exchange.store.keys import pairs_in
 from exchange.store.tables import CheckpointRow, LedgerEntryRow, LedgerNodeRow, LedgerPartnerRow
 
 T = TypeVar("T")
 _LOCK = 0x6C656467  # "ledg": the advisory lock that serialises appends on PostgreSQL
-_BATCH = 500
 
 
 class LedgerStore:
@@ -161,12 +161,10 @@ class LedgerStore:
         self, wanted: Sequence[tuple[int, int]] | set[tuple[int, int]]
     ) -> dict[tuple[int, int], bytes]:
         found: dict[tuple[int, int], bytes] = {}
-        keys = list(wanted)
-        key = tuple_(col(LedgerNodeRow.level), col(LedgerNodeRow.index))
-        for start in range(0, len(keys), _BATCH):
+        for matching in pairs_in(col(LedgerNodeRow.level), col(LedgerNodeRow.index), wanted):
             rows = self._session.exec(
                 select(LedgerNodeRow.level, LedgerNodeRow.index, LedgerNodeRow.hash).where(
-                    key.in_(keys[start : start + _BATCH])
+                    matching
                 )
             )
             found.update(((level, index), value) for level, index, value in rows)

@@ -4,7 +4,6 @@ import json
 from collections.abc import Collection, Sequence
 from dataclasses import asdict
 
-from sqlalchemy import tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -13,9 +12,8 @@ from exchange.core.dedup import Outcome, Status
 from exchange.core.submissions import Submission
 from exchange.errors import ConflictError, NotFoundError
 from exchange.store.inserts import bulk_insert
+from exchange.store.keys import pairs_in
 from exchange.store.tables import StixObjectRow, SubmissionRow
-
-_BATCH = 500  # keeps IN (...) lists well under every driver's parameter limit
 
 
 class SubmissionStore:
@@ -80,13 +78,13 @@ class ObjectStore:
     ) -> dict[tuple[str, str], str]:
         """The fingerprint held for each of `versions` this partner already sent."""
         held: dict[tuple[str, str], str] = {}
-        wanted = list(versions)
-        key = tuple_(col(StixObjectRow.object_id), col(StixObjectRow.version))
-        for start in range(0, len(wanted), _BATCH):
+        for matching in pairs_in(
+            col(StixObjectRow.object_id), col(StixObjectRow.version), versions
+        ):
             rows = self._session.exec(
                 select(StixObjectRow.object_id, StixObjectRow.version, StixObjectRow.fingerprint)
                 .where(StixObjectRow.partner_id == partner_id)
-                .where(key.in_(wanted[start : start + _BATCH]))
+                .where(matching)
             )
             held.update(((object_id, version), fp) for object_id, version, fp in rows)
         return held
