@@ -6,7 +6,7 @@ size and its root hash, one per line, as the body of a signed note.
 """
 
 import base64
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -79,8 +79,3 @@ def parse_checkpoint(body: str) -> Checkpoint:
     if len(root) != 32:
         raise LedgerIntegrityError("checkpoint root hash is not 32 bytes")
     return Checkpoint(origin=lines[0], size=int(lines[1]), root=root)
-
-
-def entries_about(entries: Sequence[Entry], partner_id: str) -> list[Entry]:
-    """The entries a partner may read: those concerning its own data or standing."""
-    return [entry for entry in entries if partner_id in entry.partners]

@@ -12,7 +12,7 @@ from exchange.core.dedup import Outcome, Status
 from exchange.core.submissions import Submission
 from exchange.errors import ConflictError, NotFoundError
 from exchange.store.inserts import bulk_insert
-from exchange.store.keys import pairs_in
+from exchange.store.keys import BATCH
 from exchange.store.tables import StixObjectRow, SubmissionRow
 
 
@@ -78,15 +78,19 @@ class ObjectStore:
     ) -> dict[tuple[str, str], str]:
         """The fingerprint held for each of `versions` this partner already sent."""
         held: dict[tuple[str, str], str] = {}
-        for matching in pairs_in(
-            col(StixObjectRow.object_id), col(StixObjectRow.version), versions
-        ):
+        wanted = set(versions)
+        ids = sorted({object_id for object_id, _ in wanted})
+        for start in range(0, len(ids), BATCH):  # (partner, object id) is the index's prefix
             rows = self._session.exec(
                 select(StixObjectRow.object_id, StixObjectRow.version, StixObjectRow.fingerprint)
                 .where(StixObjectRow.partner_id == partner_id)
-                .where(matching)
+                .where(col(StixObjectRow.object_id).in_(ids[start : start + BATCH]))
             )
-            held.update(((object_id, version), fp) for object_id, version, fp in rows)
+            held.update(
+                ((object_id, version), fp)
+                for object_id, version, fp in rows
+                if (object_id, version) in wanted
+            )
         return held
 
     def add(self, checks: Sequence[ObjectCheck], *, partner_id: str, submission_id: str) -> None:
