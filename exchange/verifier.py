@@ -82,15 +82,29 @@ def verify_log(
         start = saved.size
         known = dict(zip(merkle.frontier(saved.size), saved.frontier, strict=True))
     leaves = _download_leaves(client, start, head.size, progress)
-    created = merkle.append(start, leaves, dict(known))
-    nodes = known | {(level, index): value for level, index, value in created}
-    complete = start + len(leaves) == head.size
-    if not complete or merkle.root(head.size, _reader(nodes)) != head.root:
-        bad = _first_bad_entry(client, head, start, start + len(leaves), nodes)
+    # The root needs only the tree's frontier: fold the leaves in, keeping O(log n) nodes.
+    frontier_nodes = _fold(start, leaves, known)
+    end = start + len(leaves)
+    if end != head.size or merkle.root(end, _reader(frontier_nodes)) != head.root:
+        nodes = known | {(lv, ix): h for lv, ix, h in merkle.append(start, leaves, dict(known))}
+        bad = _first_bad_entry(client, head, start, end, nodes)
         raise LedgerIntegrityError(f"entry {bad} does not match the signed checkpoint")
-    frontier = tuple(nodes[key] for key in merkle.frontier(head.size))
+    frontier = tuple(frontier_nodes[key] for key in merkle.frontier(head.size))
     state = SavedState(origin, head.size, head.root, frontier, note)
     return Verified(head, len(leaves), state)
+
+
+def _fold(
+    start: int, leaves: list[bytes], known: dict[tuple[int, int], bytes]
+) -> dict[tuple[int, int], bytes]:
+    """The frontier of the tree once `leaves` follow the tree of `start` (frontier `known`)."""
+    nodes, size = dict(known), start
+    for at in range(0, len(leaves), PAGE):
+        batch = leaves[at : at + PAGE]
+        merkle.append(size, batch, nodes)
+        size += len(batch)
+        nodes = {key: nodes[key] for key in merkle.frontier(size)}
+    return nodes
 
 
 def _check_consistency(client: ExchangeClient, saved: SavedState, head: Checkpoint) -> None:
