@@ -757,7 +757,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # clean up on kill too
+    for signum in (signal.SIGINT, signal.SIGTERM):  # clean up on Ctrl-C and kill alike,
+        signal.signal(signum, signal.default_int_handler)  # even if started ignoring SIGINT
     results: list[PhaseResult] = []
     columns = (
         TextColumn("{task.description}"),
@@ -818,7 +819,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(document, indent=2))
     else:
-        Console(width=max(Console().width, 132)).print(table(results))
+        Console(width=max(Console().width, 150)).print(table(results))
         for line in summary(results):
             print(line)
         print(f"code: {document['code']}; Python {document['python']}, {os.cpu_count()} CPUs")
