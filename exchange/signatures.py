@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from jwt.algorithms import OKPAlgorithm
 
+from exchange.core import jcs
 from exchange.errors import DocumentError, LedgerIntegrityError, SignatureError
 
 ALGORITHMS = ("Ed25519", "EdDSA")
@@ -205,8 +206,8 @@ class SignedBundle:
 def canonical(bundle: Any) -> bytes:
     """RFC 8785 (JCS) canonical form; raises DocumentError for what JCS cannot represent."""
     try:
-        return rfc8785.dumps(bundle)
-    except (rfc8785.CanonicalizationError, ValueError, TypeError) as error:
+        return jcs.dumps(bundle)
+    except (rfc8785.CanonicalizationError, ValueError, TypeError, RecursionError) as error:
         raise DocumentError(f"bundle: cannot be canonicalised (RFC 8785): {error}") from None
 
 

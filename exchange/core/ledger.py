@@ -12,8 +12,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-import rfc8785
-
+from exchange.core import jcs
 from exchange.errors import LedgerIntegrityError
 
 
@@ -41,7 +40,7 @@ class Entry:
 
     def canonical(self) -> bytes:
         """The exact bytes the Merkle leaf commits to."""
-        return rfc8785.dumps(self.to_json())
+        return jcs.dumps(self.to_json())
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -11,7 +11,7 @@ from exchange.core.claims import Attribution, Category, Claim, Tlp
 from exchange.core.flags import Report
 from exchange.errors import NotFoundError
 from exchange.store.inserts import bulk_insert
-from exchange.store.keys import pairs_in
+from exchange.store.keys import BATCH, pairs_in
 from exchange.store.tables import FlagRow, ReportRow
 
 
@@ -20,17 +20,22 @@ class FlagStore:
         self._session = session
 
     def held_claims(self, partner_id: str, claims: Collection[Claim]) -> set[tuple[str, str, str]]:
-        """Which of `claims` (by key) the partner has already made."""
-        wanted = {(c.address.chain, c.address.value) for c in claims}
+        """Which of `claims` (by key) the partner has already made.
+
+        Looks the flags up first, then the partner's reports by flag id: both use a unique
+        index's prefix, so the cost follows the bundle, not the size of the tables.
+        """
+        ids = self._flag_ids(list({(c.address.chain, c.address.value) for c in claims}))
+        pair_of = {id_: pair for pair, id_ in ids.items()}
         held: set[tuple[str, str, str]] = set()
-        for matching in pairs_in(col(FlagRow.chain), col(FlagRow.address), wanted):
+        flag_ids = list(pair_of)
+        for start in range(0, len(flag_ids), BATCH):
             rows = self._session.exec(
-                select(FlagRow.chain, FlagRow.address, ReportRow.category)
-                .join(ReportRow, col(ReportRow.flag_id) == col(FlagRow.id))
+                select(ReportRow.flag_id, ReportRow.category)
+                .where(col(ReportRow.flag_id).in_(flag_ids[start : start + BATCH]))
                 .where(ReportRow.partner_id == partner_id)
-                .where(matching)
             )
-            held.update((chain, address, category) for chain, address, category in rows)
+            held.update((*pair_of[flag_id], category) for flag_id, category in rows)
         return held
 
     def add_reports(

@@ -98,7 +98,7 @@ class ReportRow(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    flag_id: int = Field(foreign_key="flag.id", index=True)
+    flag_id: int = Field(foreign_key="flag.id")  # indexed by uq_report_claim
     partner_id: str = Field(foreign_key="partner.id", index=True, max_length=64)
     category: str = Field(max_length=64)
     tlp: str = Field(max_length=16)
