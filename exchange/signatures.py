@@ -368,3 +368,18 @@ def verify_note(note: str, name: str, public_key: bytes) -> str:
             ) from None
         return body
     raise LedgerIntegrityError(f"the checkpoint carries no signature by {name}")
+
+
+# --- raw signatures (webhooks) ------------------------------------------------------------
+
+
+def verify_ed25519(public_key: bytes, signature: bytes, data: bytes) -> None:
+    """Raise SignatureError unless `signature` is `public_key`'s Ed25519 signature on `data`.
+
+    For raw signatures outside JWS, such as Standard Webhooks' `v1a`. `public_key` is the raw
+    32 bytes (a JWK's decoded `x`); a key or signature of the wrong length does not verify.
+    """
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, data)
+    except (InvalidSignature, ValueError):
+        raise SignatureError("the Ed25519 signature does not verify") from None
