@@ -1,6 +1,7 @@
 """An HTTP client of the exchange for partners' and auditors' tools (CLI, verifier)."""
 
-from collections.abc import Mapping
+import time
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -56,6 +57,58 @@ class ExchangeClient:
     def post(self, path: str, content: bytes) -> httpx.Response:
         headers = self._auth() | {"Content-Type": "application/json"}
         return self._http.post(f"{self.base_url}{path}", content=content, headers=headers)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Any API call; the JSON answer (None for 204); raises RemoteError on an error."""
+        response = self._check(
+            self._http.request(
+                method,
+                f"{self.base_url}{path}",
+                json=json,
+                content=content,
+                params=params,
+                headers=self._auth() | dict(headers or {}),
+            )
+        )
+        return None if response.status_code == 204 else response.json()
+
+    def events(self, path: str, *, after: int = 0) -> Generator[tuple[int, str, str]]:
+        """(id, event, data) from a Server-Sent Events stream, forever: reconnects with
+        Last-Event-ID (and a fresh token) when the connection drops."""
+        last = after
+        while True:
+            headers = self._auth() | {"Accept": "text/event-stream"}
+            if last:
+                headers["Last-Event-ID"] = str(last)
+            try:
+                with self._http.stream(
+                    "GET", f"{self.base_url}{path}", headers=headers, timeout=None
+                ) as response:
+                    if response.is_error:
+                        response.read()
+                        self._check(response)
+                    fields: dict[str, str] = {}
+                    for line in response.iter_lines():
+                        if line:
+                            name, _, value = line.partition(":")
+                            fields[name] = value.removeprefix(" ")
+                        elif "data" in fields:
+                            last = int(fields.get("id", last))
+                            yield last, fields.get("event", "message"), fields["data"]
+                            fields = {}
+                        else:
+                            fields = {}
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ConnectError):
+                time.sleep(1.0)
 
     def _auth(self) -> dict[str, str]:
         if self.token is not None:

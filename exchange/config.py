@@ -30,6 +30,18 @@ class Settings(BaseSettings):
     checkpoint_interval_seconds: float = Field(default=5.0, ge=0)
     """How often the server signs a new checkpoint while entries arrive; 0: only on request."""
 
+    webhook_allow_private: bool = False
+    """Allow http:// and private, loopback or link-local webhook targets (tests, labs)."""
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_first_retry_seconds: float = Field(default=5.0, gt=0)
+    webhook_max_retry_seconds: float = Field(default=3600.0, gt=0)
+    webhook_horizon_seconds: float = Field(default=24 * 3600.0, gt=0)
+    """After this long without a 2xx, a delivery is dead-lettered (redeliver brings it back)."""
+    webhook_concurrency: int = Field(default=16, gt=0)
+    worker: bool = True
+    """`exchange serve` runs a delivery worker in-process (the embedded setup needs no other)."""
+    watchlist_max_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+
     @property
     def audience(self) -> str:
         return self.public_url.rstrip("/")

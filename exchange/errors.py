@@ -7,6 +7,7 @@
     │   ├── BundleError             STIX objects refused; carries the per-object outcome
     │   ├── AddressError            not a valid address on the chain (names the reason)
     │   ├── PolicyError             a sharing-policy document is invalid (lists every problem)
+    │   ├── WatchlistError          watchlist lines refused (each with its line number)
     │   ├── TooLargeError           over a configured size or count limit
     │   └── ConflictError           clashes with what the exchange already holds
     ├── AuthenticationError         no valid bearer token
@@ -63,6 +64,14 @@ class PolicyError(InputError):
 
     def __init__(self, problems: Sequence[str]) -> None:
         super().__init__("; ".join(problems))
+        self.problems = list(problems)
+
+
+class WatchlistError(InputError):
+    """Watchlist lines were refused; `problems` holds {"line", "reason"} for each (capped)."""
+
+    def __init__(self, message: str, problems: Sequence[dict[str, Any]]) -> None:
+        super().__init__(message)
         self.problems = list(problems)
 
 

@@ -24,6 +24,10 @@ from exchange.web.app import create_app
 
 POSTGRES_URL = os.environ.get("EXCHANGE_TEST_DATABASE_URL")
 _TABLES = (
+    "delivery",
+    "alert",
+    "watch_entry",
+    "subscription",
     "policy_version",
     "ledger_checkpoint",
     "ledger_node",
@@ -89,6 +93,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         public_url="http://testserver",
         operator_key=tmp_path / "unused.pem",
         checkpoint_interval_seconds=0,  # tests ask for checkpoints; none appear on their own
+        worker=False,  # tests that deliver webhooks start a worker themselves
+        webhook_allow_private=True,  # receivers listen on 127.0.0.1
     )
 
 

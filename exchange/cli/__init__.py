@@ -10,13 +10,16 @@ import sys
 import httpx
 import typer
 
-from exchange.cli import audit, operator, partner
+from exchange.cli import alerts, audit, demo, operator, partner, subscriber
 from exchange.cli.edge import err
 from exchange.errors import ExchangeError
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
 app.command()(operator.serve)
+app.command()(demo.demo)
+app.command()(operator.worker)
 app.command()(partner.submit)
+app.command()(subscriber.watch)
 for sub, name in (
     (audit.audit_app, "audit"),
     (operator.db_app, "db"),
@@ -25,6 +28,9 @@ for sub, name in (
     (operator.token_app, "token"),
     (operator.policy_app, "policy"),
     (partner.bundle_app, "bundle"),
+    (subscriber.subscription_app, "subscription"),
+    (subscriber.watchlist_app, "watchlist"),
+    (alerts.alert_app, "alert"),
 ):
     app.add_typer(sub, name=name)
 

@@ -20,8 +20,13 @@ from exchange.core.partners import Role
 from exchange.errors import InputError
 from exchange.services import partners as partner_service
 from exchange.services import policy as policy_service
-from exchange.signatures import generate_key, load_public_key, write_private_key
-from exchange.store.db import alembic_config, migrate
+from exchange.signatures import (
+    generate_key,
+    load_private_key,
+    load_public_key,
+    write_private_key,
+)
+from exchange.store.db import alembic_config, make_engine, migrate
 from exchange.store.partners import KeyStore, PartnerStore
 from exchange.store.policies import PolicyStore
 
@@ -44,6 +49,24 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     migrate(settings.database_url)
     err.print(f"exchange on http://{host}:{port}  (database {settings.database_url})")
     uvicorn.run("exchange.web.app:create_app", factory=True, host=host, port=port)
+
+
+def worker() -> None:
+    """Deliver webhooks from the database until interrupted (`exchange serve` runs one
+    already; start more against PostgreSQL to share the work)."""
+    import signal
+    import threading
+
+    from exchange.worker import Worker
+
+    settings = get_settings()
+    migrate(settings.database_url)
+    key = load_private_key(settings.operator_key.read_bytes())
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())  # finish the round in flight, then stop
+    err.print(f"worker on {settings.database_url}; Ctrl-C stops it")
+    Worker(make_engine(settings.database_url), key, settings).run(stop)
 
 
 @db_app.command("upgrade")

@@ -27,6 +27,10 @@ class Action(StrEnum):
     BUNDLE_SUBMITTED = "partner:bundle:submit"
     REPORT_REVOKED = "partner:report:revoke"
     LOG_READ = "auditor:log:read"
+    SUBSCRIPTION_CHANGED = "partner:subscription:change"
+    WATCHLIST_UPLOADED = "partner:watchlist:upload"
+    REPORTS_DISCLOSED = "exchange:report:disclose"  # alerts and revocation notices queued
+    ALERTS_DELIVERED = "exchange:alert:deliver"
 
 
 @dataclass(frozen=True, slots=True)

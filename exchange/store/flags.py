@@ -2,17 +2,26 @@
 
 import json
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from exchange.core.addresses import EVM_CHAINS
 from exchange.core.claims import Attribution, Category, Claim, Tlp
 from exchange.core.flags import Report
 from exchange.errors import NotFoundError
 from exchange.store.inserts import bulk_insert
 from exchange.store.keys import BATCH, pairs_in
 from exchange.store.tables import FlagRow, ReportRow
+
+
+@dataclass(slots=True)
+class FlagReports:
+    chain: str
+    address: str
+    reports: list[Report]
 
 
 class FlagStore:
@@ -107,6 +116,47 @@ class FlagStore:
         row.revoked_at = at
         self._session.add(row)
         self._session.flush()
+
+    def reports_of_flags(self, flag_ids: Collection[int]) -> dict[int, FlagReports]:
+        """Every report of each flag in `flag_ids`, oldest first, with the flag's key."""
+        found: dict[int, FlagReports] = {}
+        unique = sorted(set(flag_ids))
+        for start in range(0, len(unique), BATCH):
+            rows = self._session.exec(
+                select(ReportRow, FlagRow.chain, FlagRow.address)
+                .join(FlagRow, col(ReportRow.flag_id) == col(FlagRow.id))
+                .where(col(ReportRow.flag_id).in_(unique[start : start + BATCH]))
+                .order_by(col(ReportRow.created_at), col(ReportRow.id))
+            )
+            for row, chain, address in rows:
+                found.setdefault(row.flag_id, FlagReports(chain, address, [])).reports.append(
+                    _to_report(row)
+                )
+        return found
+
+    def reports_of_submission(self, submission_id: str) -> list[tuple[int, int]]:
+        """(report id, flag id) of the reports a submission added."""
+        rows = self._session.exec(
+            select(ReportRow.id, ReportRow.flag_id).where(ReportRow.submission_id == submission_id)
+        )
+        return [(id_, flag_id) for id_, flag_id in rows if id_ is not None]
+
+    def flag_of_report(self, report_id: int) -> int:
+        flag_id = self._session.exec(
+            select(ReportRow.flag_id).where(ReportRow.id == report_id)
+        ).first()
+        if flag_id is None:
+            raise NotFoundError(f"no report {report_id}")
+        return flag_id
+
+    def flags_matching(self, keys: Collection[tuple[str, str]]) -> list[int]:
+        """Ids of the flags whose match key (`Address.key`) is one of `keys`."""
+        pairs = [
+            (chain, address)
+            for match_chain, address in keys
+            for chain in (sorted(EVM_CHAINS) if match_chain == "evm" else [match_chain])
+        ]
+        return list(self._flag_ids(pairs).values())
 
     def count(self) -> tuple[int, int]:
         """(flags, reports): for operators and tests."""

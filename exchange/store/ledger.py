@@ -31,12 +31,17 @@ class LedgerStore:
         last = self._session.exec(select(func.max(LedgerEntryRow.seq))).one()
         return 0 if last is None else int(last) + 1
 
+    def lock(self) -> None:
+        """Hold the log's append lock until the transaction ends (PostgreSQL; SQLite's
+        BEGIN IMMEDIATE already holds the database's)."""
+        if self._session.get_bind().dialect.name == "postgresql":
+            self._session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
+
     def append(self, entries: Sequence[Entry]) -> list[int]:
         """Append `entries`; returns their sequence numbers."""
         if not entries:
             return []
-        if self._session.get_bind().dialect.name == "postgresql":
-            self._session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
+        self.lock()
         size = self.size()
         known = self._nodes(merkle.frontier(size))
         bodies = [entry.canonical() for entry in entries]

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from exchange.store.types import UtcDateTime
@@ -168,3 +168,75 @@ class PolicyVersionRow(SQLModel, table=True):
     document: str = Field(sa_column=Column(Text, nullable=False))  # as applied (YAML or JSON)
     resolved: str = Field(sa_column=Column(Text, nullable=False))  # JSON, partner names -> ids
     applied_at: datetime = Field(sa_column=_utc())
+
+
+class SubscriptionRow(SQLModel, table=True):
+    """A subscriber's standing question (a watchlist or a feed filter) and where to answer."""
+
+    __tablename__ = "subscription"
+
+    id: str = Field(primary_key=True, max_length=64)
+    partner_id: str = Field(foreign_key="partner.id", index=True, max_length=64)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=16)  # watchlist | feed
+    chains: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON list
+    categories: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON list
+    min_corroboration: int = 1
+    min_confidence: int | None = None
+    delivery: str = Field(max_length=16)  # webhook | stream | poll
+    webhook_url: str | None = Field(default=None, max_length=2048)
+    state: str = Field(max_length=16, index=True)  # active | paused | deleted
+    created_at: datetime = Field(sa_column=_utc())
+    updated_at: datetime = Field(sa_column=_utc())
+
+
+class WatchEntryRow(SQLModel, table=True):
+    """One address on a watchlist, by its match key; `chain` when the entry names one."""
+
+    __tablename__ = "watch_entry"
+    __table_args__ = (Index("ix_watch_entry_key", "match_chain", "address"),)
+
+    subscription_id: str = Field(primary_key=True, foreign_key="subscription.id", max_length=64)
+    match_chain: str = Field(primary_key=True, max_length=64)  # Address.key[0]: "evm" or chain
+    address: str = Field(primary_key=True, max_length=256)
+    chain: str | None = Field(default=None, max_length=64)
+
+
+class AlertRow(SQLModel, table=True):
+    """What one subscription was told about one report; `seq` is the stream's cursor.
+
+    Written in the transaction that made the report visible (the outbox), with the body
+    as sent: webhooks, the stream and polling all serve these bytes.
+    """
+
+    __tablename__ = "alert"
+    __table_args__ = (Index("ix_alert_partner_seq", "partner_id", "seq"),)
+
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, max_length=64)  # deterministic: (kind, subscription, report)
+    kind: str = Field(max_length=16)  # alert | revocation
+    partner_id: str = Field(foreign_key="partner.id", max_length=64)  # the recipient
+    subscription_id: str = Field(foreign_key="subscription.id", index=True, max_length=64)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    flag_id: int = Field(foreign_key="flag.id", index=True)
+    body: str = Field(sa_column=Column(Text, nullable=False))  # JSON, exactly as delivered
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class DeliveryRow(SQLModel, table=True):
+    """A webhook delivery of one alert: pending until a 2xx, dead after the horizon."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (Index("ix_delivery_due", "state", "next_attempt_at"),)
+
+    alert_id: str = Field(primary_key=True, foreign_key="alert.id", max_length=64)
+    partner_id: str = Field(foreign_key="partner.id", index=True, max_length=64)
+    subscription_id: str = Field(foreign_key="subscription.id", max_length=64)
+    url: str = Field(max_length=2048)
+    state: str = Field(max_length=16)  # pending | delivered | dead
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=_utc())  # also the lease of a claimed attempt
+    last_status: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    delivered_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    created_at: datetime = Field(sa_column=_utc())

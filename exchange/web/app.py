@@ -1,6 +1,7 @@
 """The ASGI application: `uvicorn exchange.web.app:create_app --factory`."""
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any
@@ -14,8 +15,9 @@ from exchange.config import Settings, get_settings
 from exchange.services.audit import LogKey, checkpoint
 from exchange.signatures import SigningKey, load_private_key
 from exchange.store.db import make_engine
-from exchange.web import audit, errors, flags, policy, submissions, wellknown
+from exchange.web import alerts, audit, errors, flags, policy, submissions, wellknown
 from exchange.web.deps import get_now
+from exchange.worker import Wakeup, Worker
 
 
 def create_app(
@@ -35,10 +37,19 @@ def create_app(
         if settings.checkpoint_interval_seconds > 0:
             interval = settings.checkpoint_interval_seconds
             task = asyncio.create_task(_checkpoints(app, interval, stop))
+        halt, worker = threading.Event(), None
+        if settings.worker:
+            deliverer = Worker(app.state.engine, key, settings, wakeup=app.state.wakeup)
+            worker = threading.Thread(target=deliverer.run, args=(halt,), name="worker")
+            worker.start()
         yield
         stop.set()
+        halt.set()
+        app.state.wakeup.notify()
         if task is not None:
             await task  # lets a checkpoint being signed finish before the engine goes
+        if worker is not None:
+            await run_in_threadpool(worker.join)  # the round in flight is recorded first
         app.state.engine.dispose()
 
     app = FastAPI(
@@ -54,8 +65,9 @@ def create_app(
     app.state.operator_keys = {key.kid: key.public_key}
     app.state.log_key = LogKey(settings.origin, key)
     app.state.alias_secret = key.derive("exchange pseudonyms v1")
+    app.state.wakeup = Wakeup()
     errors.install(app)
-    for module in (wellknown, submissions, flags, policy, audit):
+    for module in (wellknown, submissions, flags, policy, audit, alerts):
         app.include_router(module.router)
     app.openapi_schema = None
     _document_signed_bundle(app)

@@ -23,6 +23,8 @@ def get_session(request: Request) -> Iterator[Session]:
     """One request, one transaction: committed before the response is sent, else rolled back."""
     with Session(request.app.state.engine) as session, session.begin():
         yield session
+    if session.info.get("outbox"):  # committed alerts or deliveries: wake the worker now
+        request.app.state.wakeup.notify()
 
 
 def get_now() -> datetime:

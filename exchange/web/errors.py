@@ -20,6 +20,7 @@ from exchange.errors import (
     PolicyError,
     SignatureError,
     TooLargeError,
+    WatchlistError,
 )
 
 PROBLEM = "application/problem+json"
@@ -30,6 +31,7 @@ _PROBLEMS: dict[type[ExchangeError], tuple[int, str, str]] = {
     SignatureError: (422, "bad-signature", "Bundle signature not accepted"),
     BundleError: (422, "invalid-bundle", "STIX objects refused"),
     AddressError: (422, "invalid-address", "Invalid address"),
+    WatchlistError: (422, "invalid-watchlist", "Watchlist lines refused"),
     TooLargeError: (413, "too-large", "Request too large"),
     ConflictError: (409, "conflict", "Conflict"),
     InputError: (422, "invalid-input", "Invalid input"),
@@ -55,7 +57,7 @@ async def _exchange_error(_request: Request, exc: Exception) -> JSONResponse:
     extra: dict[str, Any] = {}
     if isinstance(exc, BundleError) and exc.outcomes:
         extra["errors"] = exc.outcomes
-    if isinstance(exc, PolicyError):
+    if isinstance(exc, PolicyError | WatchlistError):
         extra["errors"] = exc.problems
     detail = str(exc) if status < 500 else "internal error"
     return problem(status, slug, title, detail, **extra)

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from exchange.services import policy as policy_service
+from exchange.services.alerts import notify_withdrawn
 from exchange.store.policies import PolicyStore
 from exchange.web.deps import CurrentPartner, DbSession, Now
 from exchange.web.models import DecisionOut, PolicyOut
@@ -71,5 +72,7 @@ def explain_decision(
 
 @router.post("/reports/{report_id}/revoke", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_report(report_id: int, partner: CurrentPartner, session: DbSession, now: Now) -> None:
-    """Withdraw one of your reports: it stays stored for audit, shown to nobody else."""
+    """Withdraw one of your reports: it stays stored for audit, shown to nobody else.
+    Subscribers whose alerts carried it receive a revocation notice."""
     policy_service.revoke_report(session, partner, report_id, now=now)
+    notify_withdrawn(session, report_id, reason="revoked", effective=now, now=now)

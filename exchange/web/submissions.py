@@ -2,10 +2,11 @@
 
 from datetime import timedelta
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from exchange.config import Settings
 from exchange.core.partners import Role
+from exchange.services.alerts import alert_on_submission
 from exchange.services.submissions import Limits, get_raw, get_submission, submit_bundle
 from exchange.web.deps import CurrentPartner, DbSession, Now, RawBody, SettingsDep, require
 from exchange.web.models import SubmissionOut
@@ -31,6 +32,7 @@ def post_submission(
     session: DbSession,
     now: Now,
     settings: SettingsDep,
+    request: Request,
     response: Response,
 ) -> SubmissionOut:
     """Submit a signed bundle. All or nothing: one refused object refuses the bundle (422).
@@ -40,6 +42,9 @@ def post_submission(
     """
     require(partner, Role.SUBMITTER)
     receipt = submit_bundle(session, partner, body, now=now, limits=_limits(settings))
+    if receipt.created:
+        secret = request.app.state.alias_secret
+        alert_on_submission(session, receipt.submission.id, now=now, alias_secret=secret)
     if not receipt.created:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/api/v1/submissions/{receipt.submission.id}"
