@@ -14,7 +14,12 @@ from exchange.signatures import SigningKey, b64url_decode
 
 
 class RemoteError(ExchangeError):
-    """The exchange answered with an error; the message is its problem detail."""
+    """The exchange answered with an error; the message is its problem detail, `problem`
+    the whole problem+json document (empty if the answer was not one)."""
+
+    def __init__(self, message: str, problem: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem or {}
 
 
 @dataclass
@@ -130,8 +135,10 @@ class ExchangeClient:
     def _check(response: httpx.Response) -> httpx.Response:
         if response.is_error:
             try:
-                detail = response.json().get("detail", response.text)
-            except ValueError:
-                detail = response.text
-            raise RemoteError(f"{response.status_code} from {response.url.path}: {detail}")
+                problem = response.json()
+                detail = problem.get("detail", response.text)
+            except (ValueError, AttributeError):
+                problem, detail = {}, response.text
+            message = f"{response.status_code} from {response.url.path}: {detail}"
+            raise RemoteError(message, problem if isinstance(problem, dict) else {})
         return response

@@ -17,7 +17,8 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from exchange.config import Settings
+from exchange.cli import main
+from exchange.config import Settings, get_settings
 from exchange.signatures import SigningKey, generate_key
 from exchange.store.db import is_sqlite, make_engine, migrate
 from exchange.web.app import create_app
@@ -122,3 +123,36 @@ def live_url(engine: Engine, settings: Settings, operator_key: SigningKey) -> It
     yield url
     server.should_exit = True
     thread.join(timeout=10)
+
+
+class Cli:
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self._capsys = capsys
+
+    def __call__(self, *argv: str, status: int = 0) -> str:
+        """Run `exchange ARGV`; return stdout; check the exit status."""
+        get_settings.cache_clear()
+        try:
+            main(list(argv))
+            code = 0
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out, err = self._capsys.readouterr()
+        assert code == status, f"exit {code}: {err}"
+        return out if status == 0 else err
+
+
+@pytest.fixture
+def cli(
+    engine: Engine,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Iterator[Cli]:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EXCHANGE_DATABASE_URL", database_url)
+    monkeypatch.setenv("EXCHANGE_OPERATOR_KEY", str(tmp_path / "operator.pem"))
+    monkeypatch.setenv("EXCHANGE_PUBLIC_URL", "http://exchange.test")
+    yield Cli(capsys)
+    get_settings.cache_clear()

@@ -2,7 +2,6 @@
 
 import json
 import stat
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,13 +9,12 @@ import pytest
 from sqlalchemy import Engine
 
 from exchange import tokens
-from exchange.cli import main
-from exchange.config import get_settings
 from exchange.core.bundles import read_bundle
 from exchange.core.claims import Category, Tlp
 from exchange.core.ledger import Action
 from exchange.signatures import load_private_key, load_public_key
 from exchange.store.ledger import LedgerStore
+from tests.conftest import Cli
 from tests.factories import (
     BTC_P2PKH,
     ETH_CHECKSUMMED,
@@ -25,39 +23,6 @@ from tests.factories import (
     indicator,
     transaction,
 )
-
-
-class Cli:
-    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
-        self._capsys = capsys
-
-    def __call__(self, *argv: str, status: int = 0) -> str:
-        """Run `exchange ARGV`; return stdout; check the exit status."""
-        get_settings.cache_clear()
-        try:
-            main(list(argv))
-            code = 0
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out, err = self._capsys.readouterr()
-        assert code == status, f"exit {code}: {err}"
-        return out if status == 0 else err
-
-
-@pytest.fixture
-def cli(
-    engine: Engine,
-    database_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Iterator[Cli]:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("EXCHANGE_DATABASE_URL", database_url)
-    monkeypatch.setenv("EXCHANGE_OPERATOR_KEY", str(tmp_path / "operator.pem"))
-    monkeypatch.setenv("EXCHANGE_PUBLIC_URL", "http://exchange.test")
-    yield Cli(capsys)
-    get_settings.cache_clear()
 
 
 def test_an_operator_registers_a_partner_and_its_key(cli: Cli, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
 from exchange.cli.edge import err
-from exchange.client import ExchangeClient
+from exchange.client import ExchangeClient, RemoteError
 from exchange.core.claims import Category
 from exchange.core.subscriptions import Delivery, Kind
 from exchange.signatures import load_private_key
@@ -106,6 +106,8 @@ def watchlist_upload(
     """Upload a CSV (`address[,chain]` per line) or NDJSON (*.ndjson, *.jsonl) watchlist,
     streamed with a progress bar. Addresses already flagged alert at once."""
     ndjson = file.suffix.lower() in (".ndjson", ".jsonl")
+    params = {"mode": "replace" if replace else "append", "skip_invalid": skip_invalid}
+    headers = {"Content-Type": "application/x-ndjson" if ndjson else "text/csv"}
     size = file.stat().st_size
     columns = (*Progress.get_default_columns()[:1], BarColumn(), DownloadColumn())
     with Progress(*columns, TransferSpeedColumn(), console=err) as progress:
@@ -118,20 +120,29 @@ def watchlist_upload(
                     yield chunk
 
         with _client(url, key) as client:
-            answer = client.call(
-                "PUT",
-                f"/api/v1/subscriptions/{subscription}/watchlist",
-                content=chunks(),
-                params={"mode": "replace" if replace else "append", "skip_invalid": skip_invalid},
-                headers={"Content-Type": "application/x-ndjson" if ndjson else "text/csv"},
-            )
-    for problem in answer["problems"]:
-        err.print(f"{file}:{problem['line']}: {problem['reason']}", highlight=False)
+            try:
+                answer = client.call(
+                    "PUT",
+                    f"/api/v1/subscriptions/{subscription}/watchlist",
+                    content=chunks(),
+                    params=params,
+                    headers=headers,
+                )
+            except RemoteError as error:
+                _print_problems(file, error.problem.get("errors", []))
+                raise
+    _print_problems(file, answer["problems"])
     err.print(
         f"{answer['entries']} entries stored, {answer['refused']} refused; the watchlist holds "
         f"{answer['watchlist_entries']}; {answer['alerts']} alert(s) on addresses already flagged",
         highlight=False,
     )
+
+
+def _print_problems(file: Path, problems: list[Any]) -> None:
+    for problem in problems:
+        if isinstance(problem, dict) and "line" in problem:
+            err.print(f"{file}:{problem['line']}: {problem['reason']}", highlight=False)
 
 
 def watch(

@@ -35,25 +35,27 @@ def alert_on_submission(
 ) -> int:
     """Queue the alerts for the reports a submission just added; how many."""
     new: dict[int, set[int]] = defaultdict(set)
-    for report_id, flag_id in FlagStore(session).reports_of_submission(submission_id):
+    by_key: dict[tuple[str, str], set[int]] = defaultdict(set)
+    where: dict[int, tuple[str, str]] = {}
+    for report_id, flag_id, chain, address in FlagStore(session).reports_of_submission(
+        submission_id
+    ):
         new[flag_id].add(report_id)
-    if not new:
-        return 0
-    flags = FlagStore(session).reports_of_flags(new)
+        by_key[match_key(chain, address)].add(flag_id)
+        where[flag_id] = (chain, address)
     subscriptions = SubscriptionStore(session)
     wanted: dict[str, set[int]] = defaultdict(set)
-    by_key: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for flag_id, flag in flags.items():
-        by_key[match_key(flag.chain, flag.address)].append(flag_id)
-    watchers = subscriptions.watching(list(by_key))
-    for subscription_id, entry in watchers:
+    for subscription_id, entry in subscriptions.watching(list(by_key)):
         for flag_id in by_key[(entry.match_chain, entry.address)]:
-            if entry.matches(flags[flag_id].chain, flags[flag_id].address):
+            if entry.matches(*where[flag_id]):
                 wanted[subscription_id].add(flag_id)
     found = subscriptions.active(list(wanted))
     for feed in subscriptions.active_feeds():
         found[feed.id] = feed
-        wanted[feed.id].update(flags)
+        wanted[feed.id].update(new)
+    if not found:
+        return 0  # the common case: nobody watches these addresses; no report is read
+    flags = FlagStore(session).reports_of_flags({flag_id for s in found for flag_id in wanted[s]})
     return _queue(session, found, wanted, flags, new, now=now, alias_secret=alias_secret)
 
 

@@ -134,12 +134,14 @@ class FlagStore:
                 )
         return found
 
-    def reports_of_submission(self, submission_id: str) -> list[tuple[int, int]]:
-        """(report id, flag id) of the reports a submission added."""
+    def reports_of_submission(self, submission_id: str) -> list[tuple[int, int, str, str]]:
+        """(report id, flag id, chain, address) of the reports a submission added."""
         rows = self._session.exec(
-            select(ReportRow.id, ReportRow.flag_id).where(ReportRow.submission_id == submission_id)
+            select(ReportRow.id, ReportRow.flag_id, FlagRow.chain, FlagRow.address)
+            .join(FlagRow, col(ReportRow.flag_id) == col(FlagRow.id))
+            .where(ReportRow.submission_id == submission_id)
         )
-        return [(id_, flag_id) for id_, flag_id in rows if id_ is not None]
+        return [(id_, flag_id, chain, address) for id_, flag_id, chain, address in rows if id_]
 
     def flag_of_report(self, report_id: int) -> int:
         flag_id = self._session.exec(
