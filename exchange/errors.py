@@ -42,9 +42,14 @@ class AddressError(InputError):
     """Not a valid address: `reason` says why, in words a partner can act on."""
 
     def __init__(self, address: str, reason: str) -> None:
-        super().__init__(f"invalid address {address!r}: {reason}")
+        # The message is formatted only when read: a flood of junk addresses is refused at
+        # the speed valid ones are accepted, and most refusals are only counted.
+        super().__init__(address, reason)
         self.address = address
         self.reason = reason
+
+    def __str__(self) -> str:
+        return f"invalid address {self.address!r}: {self.reason}"
 
 
 class BundleError(InputError):
