@@ -203,3 +203,36 @@ def test_two_workers_never_deliver_the_same_attempt(
         hook.wait_for(len(addresses))
     assert sorted(Counter(hook.ids).values()) == [1] * len(addresses)
     assert {r.headers["exchange-delivery-attempt"] for r in hook.received} == {"1"}
+
+
+def test_an_expired_report_is_followed_by_one_revocation_notice(
+    client: TestClient, engine: Engine, settings: Settings, operator_key: SigningKey
+) -> None:
+    ngo = make_member(engine, "Hope NGO", roles=(Role.SUBMITTER,))
+    vasp = make_member(engine, "Coinbridge", roles=(Role.SUBSCRIBER,))
+    with transaction(engine) as session:
+        document = "agreements:\n  - {id: a, from: Hope NGO, to: Coinbridge, max_tlp: amber}\n"
+        apply_policy(session, document, now=datetime.now(UTC))
+    spec = {"name": "feed", "kind": "feed", "delivery": "poll"}
+    assert client.post("/api/v1/subscriptions", json=spec, headers=auth(vasp)).status_code == 201
+    expiring = indicator(ngo.id, ETH_LOWER, valid_until="2030-01-01T00:00:00Z")
+    lasting = indicator(ngo.id, BTC_P2PKH)
+    response = client.post(
+        "/api/v1/submissions",
+        content=signed(bundle(expiring, lasting), ngo.key, iat=datetime.now(UTC)),
+        headers={**auth(ngo), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 201, response.text
+    clock = Clock()
+    worker = Worker(engine, operator_key, settings, clock=clock)
+    assert worker.sweep() == 0  # nothing has expired yet
+    clock.now = datetime(2030, 1, 2, tzinfo=UTC)
+    assert worker.sweep() == 1
+    assert worker.sweep() == 0  # once only
+    worker.close()
+    alerts = client.get("/api/v1/alerts", headers=auth(vasp)).json()["alerts"]
+    kinds = [(a["type"], a["flag"]["address"]) for a in alerts]
+    assert kinds[-1] == ("revocation", ETH_LOWER)
+    assert set(kinds[:-1]) == {("alert", BTC_P2PKH), ("alert", ETH_LOWER)}
+    assert alerts[-1]["reason"] == "expired"
+    assert alerts[-1]["effective"].startswith("2030-01-01T00:00:00")
