@@ -69,24 +69,38 @@ class Flag:
 
 
 def disclose_all(
-    decided: Sequence[tuple[Report, Decision]], alias: Callable[[str], str]
+    decided: Sequence[tuple[Report, Decision]],
+    alias: Callable[[str], str],
+    masks: Callable[[Report], bool],
 ) -> tuple[Report, ...]:
     """The allowed reports of one flag as one recipient may see them.
 
-    One submitter shows under one identity per flag: if any of its reports here must be
-    pseudonymous, all are. Otherwise a name beside its pseudonym would unmask the
-    pseudonym, and corroboration would count one partner twice.
+    `decided` holds every report of the flag with its decision for the recipient (allowed
+    or not); `masks(report)` says whether the recipient sees that report's submitter under a
+    pseudonym whenever it may see it (policy.masks: independent of time and withdrawal).
+
+    One submitter shows under one identity per flag, and under the same one forever: its
+    first report on the flag decides. A name beside its pseudonym, or a report re-sent
+    under a pseudonym after it was shown named, would tie the pseudonym to the name and
+    unmask every report the submitter made anonymously to this recipient. So if the first
+    report masks the submitter, all its reports here are pseudonymous; if not, its reports
+    that must be pseudonymous are withheld from this recipient on this flag.
     """
-    hidden = {r.partner_id for r, d in decided if d.allow and d.pseudonymous}
-    return tuple(
-        disclose(
-            report,
-            replace(decision, pseudonymous=True) if report.partner_id in hidden else decision,
-            alias=alias(report.partner_id),
-        )
-        for report, decision in decided
-        if decision.allow
-    )
+    first: dict[str, Report] = {}
+    for report, _ in sorted(decided, key=lambda pair: (pair[0].created_at, pair[0].id)):
+        first.setdefault(report.partner_id, report)
+    shown = []
+    for report, decision in decided:
+        if not decision.allow:
+            continue
+        if decision.show_case_reference:  # the submitter itself, or oversight
+            shown.append(report)
+        elif masks(first[report.partner_id]):
+            pseudonymous = replace(decision, pseudonymous=True)
+            shown.append(disclose(report, pseudonymous, alias=alias(report.partner_id)))
+        elif not decision.pseudonymous:
+            shown.append(disclose(report, decision, alias=alias(report.partner_id)))
+    return tuple(shown)
 
 
 def disclose(report: Report, decision: Decision, *, alias: str) -> Report:
@@ -94,11 +108,21 @@ def disclose(report: Report, decision: Decision, *, alias: str) -> Report:
     reference or submission id unless the decision shows them (own reports, oversight)."""
     if decision.show_case_reference:
         return report
-    return replace(
-        report,
-        partner_id=alias if decision.pseudonymous else report.partner_id,
-        case_reference=None,
-        submission_id=None,
-        indicator_id=None if decision.pseudonymous else report.indicator_id,
-        recipients=frozenset(),
-    )
+    if decision.pseudonymous:
+        # Times to the day: an exact instant would match the submitter's named reports
+        # of the same submission, on other flags.
+        return replace(
+            report,
+            partner_id=alias,
+            case_reference=None,
+            submission_id=None,
+            indicator_id=None,
+            recipients=frozenset(),
+            created_at=_day(report.created_at),
+            valid_from=None if report.valid_from is None else _day(report.valid_from),
+        )
+    return replace(report, case_reference=None, submission_id=None, recipients=frozenset())
+
+
+def _day(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)

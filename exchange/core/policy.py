@@ -27,7 +27,7 @@ reference is shown to the submitter and oversight only.
 import hashlib
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -152,6 +152,16 @@ def decide(
         return Decision(True, "named", f"the report names this partner ({level})", anonymous)
     reason = f"no agreement or recipient list shares {level} {report.category} with this partner"
     return Decision(False, "deny", reason)
+
+
+def masks(report: Shared, viewer: Viewer, policy: Policy, *, now: datetime) -> bool:
+    """Whether `viewer` sees the submitter of `report` under a pseudonym whenever it may see
+    the report at all: `decide`'s answer for the report as if it were live and looked up,
+    else the report's own wish. Independent of time, withdrawal and channel, so an identity
+    chosen from it never changes while the policy stays."""
+    live = replace(report, revoked=False, valid_until=None)
+    decision = decide(live, viewer, policy, now=now)
+    return decision.pseudonymous if decision.allow else report.attribution is Attribution.ANONYMOUS
 
 
 def _named(report: Shared, viewer: Viewer, policy: Policy, *, strict: bool) -> bool:

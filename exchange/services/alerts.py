@@ -19,7 +19,7 @@ from exchange.core import jcs
 from exchange.core.alerts import AlertKind, alert_body, alert_id, revocation_body
 from exchange.core.flags import Flag, disclose_all
 from exchange.core.ledger import Action, Entry
-from exchange.core.policy import Channel, Policy, Viewer, decide, pseudonym
+from exchange.core.policy import Channel, Policy, Viewer, decide, masks, pseudonym
 from exchange.core.subscriptions import Subscription, match_key
 from exchange.services.audit import record
 from exchange.services.policy import current_policy
@@ -178,7 +178,11 @@ def _seen_by(
         (r, decide(r.shared(), viewer, policy, now=now, channel=Channel.FEED))
         for r in flag.reports
     ]
-    seen = disclose_all(decided, lambda submitter: pseudonym(alias_secret, submitter, partner_id))
+    seen = disclose_all(
+        decided,
+        lambda submitter: pseudonym(alias_secret, submitter, partner_id),
+        lambda report: masks(report.shared(), viewer, policy, now=now),
+    )
     return Flag(flag.chain, flag.address, seen) if seen else None
 
 

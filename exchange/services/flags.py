@@ -7,7 +7,7 @@ from sqlmodel import Session
 from exchange.core.addresses import parse_address
 from exchange.core.flags import Flag, disclose_all
 from exchange.core.partners import Partner
-from exchange.core.policy import Channel, decide, pseudonym
+from exchange.core.policy import Channel, decide, masks, pseudonym
 from exchange.errors import NotFoundError
 from exchange.services.policy import current_policy, viewer_of
 from exchange.store.flags import FlagStore
@@ -34,7 +34,11 @@ def lookup_flag(
         (report, decide(report.shared(), who, policy, now=now, channel=Channel.LOOKUP))
         for report in reports
     ]
-    seen = disclose_all(decided, lambda submitter: pseudonym(alias_secret, submitter, viewer.id))
+    seen = disclose_all(
+        decided,
+        lambda submitter: pseudonym(alias_secret, submitter, viewer.id),
+        lambda report: masks(report.shared(), who, policy, now=now),
+    )
     if not seen:
         raise NotFoundError(f"no flag for {canonical.value} on {canonical.chain}")
     return Flag(chain=canonical.chain, address=canonical.value, reports=tuple(seen))

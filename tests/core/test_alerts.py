@@ -75,7 +75,11 @@ def redacted(*stored: Report, anonymous: frozenset[str] = frozenset({HOPE})) -> 
         (r, Decision(True, "tlp:clear", "test", pseudonymous=r.partner_id in anonymous))
         for r in stored
     ]
-    seen = disclose_all(decided, lambda submitter: pseudonym(SECRET, submitter, SUBSCRIBER))
+    seen = disclose_all(
+        decided,
+        lambda submitter: pseudonym(SECRET, submitter, SUBSCRIBER),
+        lambda report: report.partner_id in anonymous,
+    )
     return Flag(chain="ethereum", address=ETH, reports=seen)
 
 
@@ -171,7 +175,7 @@ def test_an_alert_shows_named_and_pseudonymous_reports_as_documented() -> None:
         "categories": ["sanctions", "scam"],
         "corroboration": 2,
         "first_seen": "2026-11-20T10:00:00.000000Z",
-        "last_seen": "2026-11-21T10:00:00.000000Z",
+        "last_seen": "2026-11-21T00:00:00.000000Z",  # the pseudonymous report's day
     }
     named, anonymous = alert["reports"]
     assert named == {
@@ -193,6 +197,7 @@ def test_an_alert_shows_named_and_pseudonymous_reports_as_documented() -> None:
     assert anonymous["attribution"] == "anonymous"
     assert (anonymous["new"], anonymous["confidence"], anonymous["tlp"]) == (True, None, "green")
     assert anonymous["indicator"] == derived_indicator(2)
+    assert anonymous["reported_at"] == "2026-11-21T00:00:00.000000Z"  # to the day only
 
 
 def test_a_named_report_is_its_partners_indicator_and_a_pseudonymous_one_is_derived() -> None:
@@ -415,8 +420,9 @@ def test_a_redacted_flag_stays_redacted_in_the_alert(
     stored, hidden, new = scenario
     decided = [(r, Decision(True, "tlp:clear", "test", pseudonymous=hidden[r.id])) for r in stored]
     alias = {p: pseudonym(SECRET, p, SUBSCRIBER) for p in PARTNERS}
-    flag = Flag(chain=chain, address=address, reports=disclose_all(decided, alias.__getitem__))
-    masked = {r.partner_id for r in stored if hidden[r.id]}  # disclose_all: one mask, all reports
+    masked = {r.partner_id for r in stored if hidden[r.id]}  # one mask, all its reports
+    seen = disclose_all(decided, alias.__getitem__, lambda report: report.partner_id in masked)
+    flag = Flag(chain=chain, address=address, reports=seen)
 
     alert = alert_body(
         alert_id=alert_id(SUBSCRIPTION, min(new, default=1), AlertKind.ALERT),

@@ -14,7 +14,7 @@ import random
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -165,11 +165,33 @@ class Scenario:
         return [sent for sent in self.reports if sent.address == address]
 
     def views(self, now: datetime) -> Iterator[tuple[str, str, list[tuple[Sent, Verdict]]]]:
-        """(viewer, address, the reports the oracle lets it see there with their verdicts)."""
+        """(viewer, address, the reports the oracle lets it see there with their verdicts).
+
+        One identity per submitter per flag, for good: the submitter's first report there
+        decides. Masked: every report of it is pseudonymous; named: those that must be
+        pseudonymous are withheld (beside the name they would unmask the pseudonym)."""
         for viewer in ROLES:
             for address in self.addresses:
-                verdicts = [(sent, self.verdict(sent, viewer, now)) for sent in self.on(address)]
-                yield viewer, address, [(s, v) for s, v in verdicts if v.allow]
+                first: dict[str, Sent] = {}
+                for sent in sorted(self.on(address), key=lambda s: s.report_id):
+                    first.setdefault(sent.submitter, sent)
+                shown = []
+                for sent in self.on(address):
+                    verdict = self.verdict(sent, viewer, now)
+                    if not verdict.allow:
+                        continue
+                    if verdict.case_reference:  # own, oversight: as stored
+                        shown.append((sent, verdict))
+                    elif self.masked(first[sent.submitter], viewer, now):
+                        shown.append((sent, replace(verdict, pseudonymous=True)))
+                    elif not verdict.pseudonymous:
+                        shown.append((sent, verdict))
+                yield viewer, address, shown
+
+    def masked(self, sent: Sent, viewer: str, now: datetime) -> bool:
+        """policy.masks: the live report's pseudonymity when looked up, else its own wish."""
+        verdict = self.verdict(replace(sent, validity=None, revoke=False), viewer, now)
+        return verdict.pseudonymous if verdict.allow else sent.attribution is ANONYMOUS
 
 
 def _at(text: str) -> datetime:
@@ -415,11 +437,18 @@ def test_flag_aggregates_count_only_the_reports_the_caller_may_see(
         partial += len(visible) < len(scenario.on(address))
         flag = _flag(client, scenario.members[viewer], address).json()
         seen = [sent for sent, _ in visible]
+        # A pseudonymous report's time is shown to the day (it would match named reports).
+        times = [
+            sent.reported_at.replace(hour=0, minute=0, second=0, microsecond=0)
+            if verdict.pseudonymous
+            else sent.reported_at
+            for sent, verdict in visible
+        ]
         want = {
             "corroboration": len({sent.submitter for sent in seen}),
             "categories": sorted({sent.category.value for sent in seen}),
-            "first_seen": min(sent.reported_at for sent in seen),
-            "last_seen": max(sent.reported_at for sent in seen),
+            "first_seen": min(times),
+            "last_seen": max(times),
         }
         got = {
             "corroboration": flag["corroboration"],
