@@ -11,6 +11,7 @@ or the subscriber's watchlist to the submitter).
 import json
 from collections import defaultdict
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from sqlmodel import Session
@@ -136,9 +137,10 @@ def _queue(
     queued = []
     for subscription in subscriptions.values():
         for flag_id in sorted(wanted.get(subscription.id, ())):
-            flag = _seen_by(subscription.partner_id, flags[flag_id], policy, now, alias_secret)
-            if flag is None:
+            found = _seen_by(subscription.partner_id, flags[flag_id], policy, now, alias_secret)
+            if found is None:
                 continue
+            flag, rules = found
             fresh = [
                 r.id
                 for r in flag.reports
@@ -156,23 +158,23 @@ def _queue(
                     new_reports=fresh,
                     names=names,
                 )
-                queued.append(
-                    _new(
-                        body,
-                        subscription.partner_id,
-                        subscription.id,
-                        report_id,
-                        flag_id,
-                        subscription.webhook_url,
-                    )
+                alert = _new(
+                    body,
+                    subscription.partner_id,
+                    subscription.id,
+                    report_id,
+                    flag_id,
+                    subscription.webhook_url,
                 )
+                queued.append(replace(alert, why=f"policy v{policy.version}: {rules[report_id]}"))
     return _store(session, queued, now=now)
 
 
 def _seen_by(
     partner_id: str, flag: FlagReports, policy: Policy, now: datetime, alias_secret: bytes
-) -> Flag | None:
-    """The flag as the subscriber may learn it through a feed (never an oversight view)."""
+) -> tuple[Flag, dict[int, str]] | None:
+    """The flag as the subscriber may learn it through a feed (never an oversight view),
+    and the rule that allowed each report it shows (for the sharing log)."""
     viewer = Viewer(partner_id)
     decided = [
         (r, decide(r.shared(), viewer, policy, now=now, channel=Channel.FEED))
@@ -183,7 +185,8 @@ def _seen_by(
         lambda submitter: pseudonym(alias_secret, submitter, partner_id),
         lambda report: masks(report.shared(), viewer, policy, now=now),
     )
-    return Flag(flag.chain, flag.address, seen) if seen else None
+    rules = {report.id: decision.rule for report, decision in decided}
+    return (Flag(flag.chain, flag.address, seen), rules) if seen else None
 
 
 def _new(
@@ -234,6 +237,7 @@ def _store(session: Session, alerts: list[NewAlert], *, now: datetime) -> int:
                             "kind": a.kind,
                             "subscription": a.subscription_id,
                             "report": a.report_id,
+                            **({"why": a.why} if a.why else {}),
                         }
                         for a in sent
                     ],

@@ -31,6 +31,7 @@ class NewAlert:
     flag_id: int
     body: str
     webhook_url: str | None  # a delivery is queued when set
+    why: str = ""  # for the sharing log: the policy version and rule that allowed it
 
 
 @dataclass(frozen=True, slots=True)

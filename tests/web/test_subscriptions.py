@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from exchange.core.claims import Tlp
 from exchange.core.partners import Role
 from exchange.services.policy import apply_policy
+from exchange.store.ledger import LedgerStore
 from tests.factories import (
     BTC_BECH32,
     BTC_P2PKH,
@@ -294,3 +295,20 @@ def test_webhook_subscriptions_refuse_private_targets_unless_allowed(
             )
             assert response.status_code == 422, (url, response.text)
         assert client.get("/api/v1/subscriptions", headers=auth(vasp)).json() == []
+
+
+def test_every_alert_is_in_the_sharing_log_with_its_recipient_and_the_rule_that_allowed_it(
+    client: TestClient, engine: Engine, world: tuple[Member, Member, Member]
+) -> None:
+    ngo, vasp, _ = world
+    watch = subscribe(client, vasp)
+    upload(client, vasp, watch["id"], f"{ETH_LOWER}\n")
+    submit(client, ngo, indicator(ngo.id, ETH_LOWER, chain="ethereum"))
+    (alert,) = poll(client, vasp)
+    with transaction(engine) as session:
+        found = LedgerStore(session).entries(action="exchange:report:disclose")
+    (disclosed,) = [json.loads(body) for _, body in found]
+    assert disclosed["partners"] == [vasp.id]  # never the submitter or other subscribers
+    (logged,) = disclosed["details"]["alerts"]
+    assert logged["id"] == alert["id"]
+    assert logged["why"] == "policy v1: hope-to-vasp"
