@@ -18,6 +18,7 @@ from exchange.services.audit import record
 from exchange.services.policy import current_policy
 from exchange.signatures import SignedBundle, parse_json, read_signed_bundle, verify_signature
 from exchange.store.flags import FlagStore
+from exchange.store.ledger import LedgerStore
 from exchange.store.partners import KeyStore
 from exchange.store.submissions import ObjectStore, SubmissionStore
 
@@ -44,6 +45,21 @@ def submit_bundle(
     TooLargeError or ConflictError; then nothing is stored.
     """
     signed = read_signed_bundle(parse_json(body))
+    return submit_signed(session, partner, signed, raw=body, now=now, limits=limits)
+
+
+def submit_signed(
+    session: Session,
+    partner: Partner,
+    signed: SignedBundle,
+    *,
+    raw: bytes,
+    now: datetime,
+    limits: Limits,
+) -> Receipt:
+    """`submit_bundle` for a document already read: a signed-bundle document, or a TAXII
+    envelope with its Exchange-Signature. `raw` is kept as the evidence."""
+    body = raw
     signer_kids = _verify(session, partner, signed, now=now, skew=limits.clock_skew)
     default_tlp = current_policy(session).default_tlp.get(partner.id, limits.default_tlp)
     read = read_bundle(
@@ -82,8 +98,9 @@ def submit_bundle(
         received_at=now,
         outcomes=settlement.outcomes,
     )
+    LedgerStore(session).lock()  # from here on, in commit order: object numbers, alerts
     submissions.add(submission, raw=body)
-    objects.add(settlement.new_objects, partner_id=partner.id, submission_id=submission.id)
+    objects.add(settlement.new_objects, partner_id=partner.id, submission_id=submission.id, at=now)
     flags.add_reports(partner.id, settlement.new_claims, submission_id=submission.id, at=now)
     record(
         session,

@@ -2,7 +2,9 @@
 
 import json
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -103,7 +105,20 @@ class ObjectStore:
             )
         return held
 
-    def add(self, checks: Sequence[ObjectCheck], *, partner_id: str, submission_id: str) -> None:
+    def add(
+        self,
+        checks: Sequence[ObjectCheck],
+        *,
+        partner_id: str,
+        submission_id: str,
+        at: datetime,
+    ) -> None:
+        """Store new object versions, numbered on from the partner's last: the caller holds
+        the sharing log's lock, so the numbers follow commit order (TAXII pages by them)."""
+        last = self._session.exec(
+            select(func.max(StixObjectRow.seq)).where(StixObjectRow.partner_id == partner_id)
+        ).one()
+        first = (last or 0) + 1
         bulk_insert(
             self._session,
             StixObjectRow,
@@ -116,8 +131,10 @@ class ObjectStore:
                     "fingerprint": check.fingerprint,
                     "submission_id": submission_id,
                     "body": json.dumps(check.body, separators=(",", ":"), ensure_ascii=False),
+                    "seq": first + number,
+                    "added_at": at,
                 }
-                for check in checks
+                for number, check in enumerate(checks)
             ],
         )
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from exchange.store.types import UtcDateTime
@@ -68,6 +68,7 @@ class StixObjectRow(SQLModel, table=True):
     """
 
     __tablename__ = "stix_object"
+    __table_args__ = (Index("ix_stix_object_partner_seq", "partner_id", "seq", unique=True),)
 
     partner_id: str = Field(primary_key=True, foreign_key="partner.id", max_length=64)
     object_id: str = Field(primary_key=True, max_length=300)
@@ -76,6 +77,8 @@ class StixObjectRow(SQLModel, table=True):
     fingerprint: str = Field(max_length=64)
     submission_id: str = Field(foreign_key="submission.id", index=True, max_length=64)
     body: str = Field(sa_column=Column(Text, nullable=False))
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))  # arrival order (TAXII)
+    added_at: datetime = Field(sa_column=_utc())  # TAXII date_added
 
 
 class FlagRow(SQLModel, table=True):

@@ -15,7 +15,7 @@ from exchange.config import Settings, get_settings
 from exchange.services.audit import LogKey, checkpoint
 from exchange.signatures import SigningKey, load_private_key
 from exchange.store.db import make_engine
-from exchange.web import alerts, audit, errors, flags, policy, submissions, wellknown
+from exchange.web import alerts, audit, errors, flags, policy, submissions, taxii, wellknown
 from exchange.web.deps import get_now
 from exchange.worker import Wakeup, Worker
 
@@ -67,7 +67,7 @@ def create_app(
     app.state.alias_secret = key.derive("exchange pseudonyms v1")
     app.state.wakeup = Wakeup()
     errors.install(app)
-    for module in (wellknown, submissions, flags, policy, audit, alerts):
+    for module in (wellknown, submissions, flags, policy, audit, alerts, taxii):
         app.include_router(module.router)
     app.openapi_schema = None
     _document_signed_bundle(app)

@@ -24,6 +24,7 @@ from exchange.errors import (
 )
 
 PROBLEM = "application/problem+json"
+TAXII = "application/taxii+json;version=2.1"
 
 # error class -> (status, type slug, title). The most specific class in the MRO wins.
 _PROBLEMS: dict[type[ExchangeError], tuple[int, str, str]] = {
@@ -41,6 +42,20 @@ _PROBLEMS: dict[type[ExchangeError], tuple[int, str, str]] = {
 }
 
 
+def answer(
+    request: Request, status: int, slug: str, title: str, detail: str, **extra: Any
+) -> JSONResponse:
+    """problem+json, or under /taxii2 a TAXII 2.1 error message (what TAXII clients read)."""
+    if not request.url.path.startswith("/taxii2"):
+        return problem(status, slug, title, detail, **extra)
+    body: dict[str, Any] = {"title": title, "description": detail}
+    body |= {"http_status": str(status), "error_code": slug}
+    if extra:
+        body["details"] = extra
+    headers = {"WWW-Authenticate": 'Basic realm="exchange", Bearer'} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=TAXII, headers=headers)
+
+
 def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JSONResponse:
     body = {"type": f"urn:exchange:problem:{slug}", "title": title, "status": status}
     body |= {"detail": detail, **extra}
@@ -48,7 +63,7 @@ def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JS
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
-async def _exchange_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _exchange_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ExchangeError)
     status, slug, title = next(
         (_PROBLEMS[cls] for cls in type(exc).__mro__ if cls in _PROBLEMS),
@@ -60,10 +75,10 @@ async def _exchange_error(_request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, PolicyError | WatchlistError):
         extra["errors"] = exc.problems
     detail = str(exc) if status < 500 else "internal error"
-    return problem(status, slug, title, detail, **extra)
+    return answer(request, status, slug, title, detail, **extra)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {"location": ".".join(str(part) for part in error["loc"]), "reason": error["msg"]}
@@ -71,13 +86,15 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     ]
     first = errors[0] if errors else {"location": "request", "reason": "invalid"}
     detail = f"{first['location']}: {first['reason']}"
-    return problem(422, "invalid-input", "Invalid input", detail, errors=errors)
+    return answer(request, 422, "invalid-input", "Invalid input", detail, errors=errors)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-    return problem(exc.status_code, slug, str(exc.detail), str(exc.detail))
+    slug = {404: "not-found", 405: "method-not-allowed", 406: "not-acceptable"}.get(
+        exc.status_code, {415: "unsupported-media-type"}.get(exc.status_code, "http-error")
+    )
+    return answer(request, exc.status_code, slug, str(exc.detail), str(exc.detail))
 
 
 def install(app: FastAPI) -> None:

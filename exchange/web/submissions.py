@@ -41,7 +41,7 @@ def post_submission(
     bundle was submitted before; nothing changed.
     """
     require(partner, Role.SUBMITTER)
-    receipt = submit_bundle(session, partner, body, now=now, limits=_limits(settings))
+    receipt = submit_bundle(session, partner, body, now=now, limits=limits_of(settings))
     if receipt.created:
         secret = request.app.state.alias_secret
         alert_on_submission(session, receipt.submission.id, now=now, alias_secret=secret)
@@ -69,7 +69,7 @@ def read_raw(submission_id: str, partner: CurrentPartner, session: DbSession) ->
     return Response(get_raw(session, partner, submission_id), media_type="application/json")
 
 
-def _limits(settings: Settings) -> Limits:
+def limits_of(settings: Settings) -> Limits:
     return Limits(
         max_objects=settings.max_objects,
         clock_skew=timedelta(seconds=settings.signature_clock_skew_seconds),
