@@ -62,13 +62,7 @@ def alert_body(
         raise ValueError("an alert needs at least one report the recipient may see")
     fresh = frozenset(new_reports)
     reports = sorted(flag.reports, key=lambda report: report.id)
-    indicators: dict[int, str] = {}
-    for report in reports:
-        own = report.indicator_id if _named(report) else None
-        # One STIX indicator with several labels is several reports: the first keeps its id.
-        if own is None or own in indicators.values():
-            own = f"indicator--{_derived('report', str(report.id))}"
-        indicators[report.id] = own
+    indicators = indicator_ids(reports)
     return {
         "type": AlertKind.ALERT.value,
         "id": alert_id,
@@ -125,6 +119,52 @@ def revocation_body(
 
 def _named(report: Report) -> bool:
     return _PARTNER_ID.fullmatch(report.partner_id) is not None
+
+
+def indicator_ids(reports: Sequence[Report]) -> dict[int, str]:
+    """The STIX id each disclosed report of one flag is shown with.
+
+    A named report keeps its partner's indicator id; one STIX indicator with several labels
+    is several reports, and only the first (by id) keeps it. Every other report gets
+    `report_indicator_id`: nothing in it links to what the submitter sent.
+    """
+    shown: dict[int, str] = {}
+    for report in sorted(reports, key=lambda report: report.id):
+        own = report.indicator_id if _named(report) else None
+        if own is None or own in shown.values():
+            own = report_indicator_id(report.id)
+        shown[report.id] = own
+    return shown
+
+
+# "exchng" in the first 48 bits, the report id in the last 62, so a TAXII read can find the
+# report again. Version 4 bits, because STIX validators accept only RFC 4122 versions.
+_REPORT_TAG = 0x657863686E67
+_LOW_62 = (1 << 62) - 1
+
+
+def report_indicator_id(report_id: int) -> str:
+    """`indicator--<UUID carrying the report id>`: the exchange's id for a report it may not
+    show under its partner's indicator id. Reveals only the report id, which recipients see."""
+    value = (_REPORT_TAG << 80) | (0x4 << 76) | (0b10 << 62) | (report_id & _LOW_62)
+    return f"indicator--{uuid.UUID(int=value)}"
+
+
+def report_of_indicator_id(indicator_id: str) -> int | None:
+    """The report id inside an id made by `report_indicator_id`; None for any other id."""
+    type_, _, text = indicator_id.partition("--")
+    try:
+        value = uuid.UUID(text)
+    except ValueError:
+        return None
+    if type_ != "indicator" or value.version != 4 or value.int >> 80 != _REPORT_TAG:
+        return None
+    return value.int & _LOW_62
+
+
+def stix_indicator(report: Report, flag: Flag, id_: str) -> dict[str, Any]:
+    """A disclosed report as a STIX 2.1 indicator (TAXII serves these too)."""
+    return _indicator(report, flag, id_, _creator(report))
 
 
 def _derived(*parts: str) -> uuid.UUID:

@@ -1,9 +1,14 @@
 """TAXII 2.1 collections as use cases: what each caller may read and write.
 
-The submission collection: a partner posts signed envelopes into it (each one a signed
-submission, same rules as signed bundles) and reads back its own objects, paged by their
-arrival order, so a page costs the same at the millionth object as at the first and a
-reader never misses an object added while it pages.
+- Submissions: a partner posts signed envelopes into it (each one a signed submission,
+  same rules as signed bundles) and reads back its own objects.
+- Flags: every report the caller may see, as a STIX indicator, through the same sharing
+  decision and redaction as a flag lookup (`decide`, `disclose_all`).
+
+Both page by arrival order (keyset): a page costs a bounded number of queries at the
+millionth object as at the first, and a reader never misses an object added while it pages.
+A flags page scans `limit` reports and serves those the caller may see, so a caller who may
+see little gets short pages with `more`, never a page that scans the whole table.
 """
 
 import uuid
@@ -13,12 +18,18 @@ from typing import Any
 
 from sqlmodel import Session
 
+from exchange.core.alerts import indicator_ids, report_of_indicator_id, stix_indicator
+from exchange.core.flags import Flag, Report, disclose_all
 from exchange.core.partners import Partner, Role
+from exchange.core.policy import decide, masks, pseudonym
 from exchange.errors import InputError, NotFoundError, PermissionDeniedError
-from exchange.store.taxii import ObjectPage, TaxiiStore
+from exchange.services.policy import current_policy, viewer_of
+from exchange.store.flags import FlagStore
+from exchange.store.taxii import Item, ObjectPage, TaxiiStore
 
 NAMESPACE = uuid.UUID("2c3f7a8e-4b1d-5e6f-8a9b-0c1d2e3f4a5b")
 SUBMISSIONS = str(uuid.uuid5(NAMESPACE, "submissions"))
+FLAGS = str(uuid.uuid5(NAMESPACE, "flags"))
 MAX_PAGE = 10_000
 
 
@@ -41,7 +52,15 @@ def collections_for(partner: Partner) -> list[Collection]:
             "objects you submitted.",
             can_read=True,
             can_write=writes,
-        )
+        ),
+        Collection(
+            FLAGS,
+            "Flags",
+            "Every report you may see under the sharing policy, as STIX 2.1 indicators of "
+            "cryptocurrency addresses (submitters you may not know appear under pseudonyms).",
+            can_read=True,
+            can_write=False,
+        ),
     ]
 
 
@@ -64,13 +83,21 @@ class Query:
 
 
 def read_objects(
-    session: Session, partner: Partner, collection_id: str, query: Query
+    session: Session,
+    partner: Partner,
+    collection_id: str,
+    query: Query,
+    *,
+    now: datetime,
+    alias_secret: bytes,
 ) -> ObjectPage:
     found = collection(partner, collection_id)
     if not found.can_read:
         raise PermissionDeniedError(f"collection {collection_id} cannot be read")
     if query.spec_versions and "2.1" not in query.spec_versions:
         return ObjectPage([], more=False, last=query.after)
+    if found.id == FLAGS:
+        return _flag_page(session, partner, query, now=now, alias_secret=alias_secret)
     return TaxiiStore(session).page(
         partner.id,
         after=query.after,
@@ -83,10 +110,21 @@ def read_objects(
 
 
 def object_versions(
-    session: Session, partner: Partner, collection_id: str, object_id: str
+    session: Session,
+    partner: Partner,
+    collection_id: str,
+    object_id: str,
+    *,
+    now: datetime,
+    alias_secret: bytes,
 ) -> list[str]:
-    collection(partner, collection_id)
-    versions = TaxiiStore(session).versions(partner.id, object_id)
+    found = collection(partner, collection_id)
+    if found.id == FLAGS:
+        query = Query(ids=frozenset({object_id}), versions=("all",), limit=MAX_PAGE)
+        page = _flag_page(session, partner, query, now=now, alias_secret=alias_secret)
+        versions = [item.version for item in page.items]
+    else:
+        versions = TaxiiStore(session).versions(partner.id, object_id)
     if not versions:
         raise NotFoundError(f"no object {object_id} in collection {collection_id}")
     return versions
@@ -115,3 +153,54 @@ def status_of(outcomes: list[dict[str, Any]], objects: list[Any]) -> list[dict[s
             entry["version"] = version
         successes.append(entry)
     return successes
+
+
+def _flag_page(
+    session: Session, partner: Partner, query: Query, *, now: datetime, alias_secret: bytes
+) -> ObjectPage:
+    if query.types and "indicator" not in query.types:
+        return ObjectPage([], more=False, last=query.after)
+    report_ids = {r for i in query.ids if (r := report_of_indicator_id(i)) is not None}
+    store = FlagStore(session)
+    limit = min(query.limit, MAX_PAGE)
+    scanned = store.scan(
+        after=query.after,
+        limit=limit + 1,
+        added_after=query.added_after,
+        indicator_ids=query.ids,
+        report_ids=report_ids,
+    )
+    more, scanned = len(scanned) > limit, scanned[:limit]
+    flags = store.reports_of_flags({flag_id for _, flag_id in scanned})
+    policy, viewer = current_policy(session), viewer_of(partner)
+    shown: dict[int, tuple[Report, Flag, str]] = {}
+    for held in flags.values():
+        decided = [(r, decide(r.shared(), viewer, policy, now=now)) for r in held.reports]
+        seen = disclose_all(
+            decided,
+            lambda submitter: pseudonym(alias_secret, submitter, partner.id),
+            lambda report: masks(report.shared(), viewer, policy, now=now),
+        )
+        disclosed = Flag(held.chain, held.address, seen)
+        ids = indicator_ids(seen)
+        shown.update((r.id, (r, disclosed, ids[r.id])) for r in seen)
+    items = []
+    for report_id, _ in scanned:
+        if report_id not in shown:
+            continue
+        report, disclosed, object_id = shown[report_id]
+        if query.ids and object_id not in query.ids:
+            continue  # asked by a partner's indicator id this report is not shown with
+        body = stix_indicator(report, disclosed, object_id)
+        if not _version_wanted(body["modified"], query.versions):
+            continue
+        items.append(Item(report_id, object_id, body["modified"], report.created_at, body))
+    return ObjectPage(items, more, scanned[-1][0] if scanned else query.after)
+
+
+def _version_wanted(version: str, wanted: tuple[str, ...]) -> bool:
+    """A flags-collection object has one version: first, last and all are it."""
+    if any(w in ("first", "last", "all") for w in wanted):
+        return True
+    moment = datetime.fromisoformat(version)
+    return any(datetime.fromisoformat(w) == moment for w in wanted)

@@ -5,7 +5,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from exchange.core.addresses import EVM_CHAINS
@@ -133,6 +133,31 @@ class FlagStore:
                     _to_report(row)
                 )
         return found
+
+    def scan(
+        self,
+        *,
+        after: int,
+        limit: int,
+        added_after: datetime | None = None,
+        indicator_ids: Collection[str] = (),
+        report_ids: Collection[int] = (),
+    ) -> list[tuple[int, int]]:
+        """(report id, flag id) of up to `limit` reports after report `after`, in arrival
+        order (report ids are assigned under the sharing log's lock: commit order).
+        With ids given, only reports with those indicator ids or report ids."""
+        query = select(ReportRow.id, ReportRow.flag_id).where(col(ReportRow.id) > after)
+        if added_after is not None:
+            query = query.where(col(ReportRow.created_at) > added_after)
+        if indicator_ids or report_ids:
+            query = query.where(
+                or_(
+                    col(ReportRow.indicator_id).in_(list(indicator_ids)),
+                    col(ReportRow.id).in_(list(report_ids)),
+                )
+            )
+        rows = self._session.exec(query.order_by(col(ReportRow.id)).limit(limit))
+        return [(id_, flag_id) for id_, flag_id in rows if id_ is not None]
 
     def reports_of_submission(self, submission_id: str) -> list[tuple[int, int, str, str]]:
         """(report id, flag id, chain, address) of the reports a submission added."""

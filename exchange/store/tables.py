@@ -114,7 +114,7 @@ class ReportRow(SQLModel, table=True):
     attribution: str = Field(default="named", max_length=16)
     handling: str | None = Field(default=None, max_length=32)
     revoked_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
-    indicator_id: str = Field(max_length=300)
+    indicator_id: str = Field(max_length=300, index=True)  # TAXII reads objects by id
     submission_id: str = Field(foreign_key="submission.id", index=True, max_length=64)
     created_at: datetime = Field(sa_column=_utc())
 

@@ -119,28 +119,33 @@ def read_collection(collection_id: str, partner: TaxiiPartner) -> JSONResponse:
 
 @router.get("/api/collections/{collection_id}/objects/", dependencies=[Accepting])
 def get_objects(
-    collection_id: str, request: Request, partner: TaxiiPartner, session: DbSession
+    collection_id: str, request: Request, partner: TaxiiPartner, session: DbSession, now: Now
 ) -> JSONResponse:
-    page = taxii.read_objects(session, partner, collection_id, _query(request))
+    page = _read(request, session, partner, collection_id, _query(request), now)
     return _envelope({"objects": [item.body for item in page.items]}, page)
 
 
 @router.get("/api/collections/{collection_id}/manifest/", dependencies=[Accepting])
 def get_manifest(
-    collection_id: str, request: Request, partner: TaxiiPartner, session: DbSession
+    collection_id: str, request: Request, partner: TaxiiPartner, session: DbSession, now: Now
 ) -> JSONResponse:
-    page = taxii.read_objects(session, partner, collection_id, _query(request))
+    page = _read(request, session, partner, collection_id, _query(request), now)
     return _envelope({"objects": [_manifest(item) for item in page.items]}, page)
 
 
 @router.get("/api/collections/{collection_id}/objects/{object_id}/", dependencies=[Accepting])
 def get_object(
-    collection_id: str, object_id: str, request: Request, partner: TaxiiPartner, session: DbSession
+    collection_id: str,
+    object_id: str,
+    request: Request,
+    partner: TaxiiPartner,
+    session: DbSession,
+    now: Now,
 ) -> JSONResponse:
     query = _query(request, ids=frozenset({object_id}))
-    page = taxii.read_objects(session, partner, collection_id, query)
+    page = _read(request, session, partner, collection_id, query, now)
     if not page.items and query.after == 0:
-        taxii.object_versions(session, partner, collection_id, object_id)  # 404 if none
+        _versions(request, session, partner, collection_id, object_id, now)  # 404 if none
     return _envelope({"objects": [item.body for item in page.items]}, page)
 
 
@@ -148,10 +153,41 @@ def get_object(
     "/api/collections/{collection_id}/objects/{object_id}/versions/", dependencies=[Accepting]
 )
 def get_versions(
-    collection_id: str, object_id: str, partner: TaxiiPartner, session: DbSession
+    collection_id: str,
+    object_id: str,
+    request: Request,
+    partner: TaxiiPartner,
+    session: DbSession,
+    now: Now,
 ) -> JSONResponse:
-    versions = taxii.object_versions(session, partner, collection_id, object_id)
+    versions = _versions(request, session, partner, collection_id, object_id, now)
     return _taxii({"more": False, "versions": versions})
+
+
+def _read(
+    request: Request,
+    session: Session,
+    partner: Partner,
+    collection_id: str,
+    query: taxii.Query,
+    now: datetime,
+) -> ObjectPage:
+    secret = request.app.state.alias_secret
+    return taxii.read_objects(session, partner, collection_id, query, now=now, alias_secret=secret)
+
+
+def _versions(
+    request: Request,
+    session: Session,
+    partner: Partner,
+    collection_id: str,
+    object_id: str,
+    now: datetime,
+) -> list[str]:
+    secret = request.app.state.alias_secret
+    return taxii.object_versions(
+        session, partner, collection_id, object_id, now=now, alias_secret=secret
+    )
 
 
 @router.post("/api/collections/{collection_id}/objects/", dependencies=[Accepting])

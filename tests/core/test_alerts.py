@@ -99,8 +99,9 @@ def body(
 
 def derived_indicator(report_id: int) -> str:
     """The indicator id the exchange gives a report it may not show as its partner's own."""
-    name = f"report\n{report_id}"
-    return f"indicator--{uuid.uuid5(ALERT_NAMESPACE, name)}"
+    # "exchng", version 4 bits (validators want RFC 4122), variant 10, the report id.
+    value = (0x657863686E67 << 80) | (4 << 76) | (0b10 << 62) | report_id
+    return f"indicator--{uuid.UUID(int=value)}"
 
 
 def objects(alert: dict[str, Any], type_: str) -> list[dict[str, Any]]:

@@ -12,9 +12,11 @@ from sqlalchemy import Engine
 from stix2 import Filter, TAXIICollectionSource
 from taxii2client.v21 import Collection, Server, as_pages
 
+from exchange.core.claims import Tlp
 from exchange.core.partners import Role
 from exchange.services.partners import issue_token
-from exchange.services.taxii import SUBMISSIONS
+from exchange.services.policy import apply_policy
+from exchange.services.taxii import FLAGS, SUBMISSIONS
 from exchange.signatures import SigningKey, sign_envelope
 from tests.factories import ETH_LOWER, Member, indicator, make_member, own_token, transaction
 
@@ -183,8 +185,8 @@ def test_http_basic_with_an_exchange_token_as_password(
         )
     server = Server(f"{live_url}/taxii2/", user="reader", password=token)
     (root,) = server.api_roots
-    (collection,) = root.collections
-    assert (collection.id, collection.can_write) == (SUBMISSIONS, False)
+    writable = {collection.id: collection.can_write for collection in root.collections}
+    assert writable == {SUBMISSIONS: False, FLAGS: False}
     wrong = Server(f"{live_url}/taxii2/", user="reader", password="nope")
     with pytest.raises(requests.HTTPError):
         wrong.refresh()
@@ -199,3 +201,22 @@ def test_unknown_collections_and_objects_are_taxii_404s(live_url: str, engine: E
     auth = {"Authorization": f"Bearer {own_token(ngo, audience=live_url)}", "Accept": TAXII}
     missing = f"{live_url}/taxii2/api/collections/{SUBMISSIONS}/objects/indicator--{uuid.uuid4()}/"
     assert httpx.get(missing, headers=auth).status_code == 404
+
+
+def test_a_subscriber_reads_the_flags_it_may_see_with_the_oasis_client(
+    live_url: str, engine: Engine
+) -> None:
+    ngo = make_member(engine, "Hope NGO", roles=(Role.SUBMITTER,))
+    firm = make_member(engine, "Tracer", roles=(Role.SUBSCRIBER,))
+    with transaction(engine) as session:
+        document = "agreements:\n  - {id: a, from: Hope NGO, to: Tracer, max_tlp: green}\n"
+        apply_policy(session, document, now=datetime.now(UTC))
+    green = [indicator(ngo.id, _address(n), tlp=Tlp.GREEN) for n in range(1, 12)]
+    amber = [indicator(ngo.id, _address(n), tlp=Tlp.AMBER) for n in range(20, 23)]
+    _collection(live_url, ngo).add_objects({"objects": green + amber})
+    server = Server(f"{live_url}/taxii2/", auth=ExchangeAuth(firm, live_url))
+    (flags,) = [c for c in server.api_roots[0].collections if c.id == FLAGS]
+    seen = [o for page in as_pages(flags.get_objects, per_request=4) for o in page["objects"]]
+    assert [o["id"] for o in seen] == [o["id"] for o in green]  # AMBER stays with Hope
+    source = TAXIICollectionSource(flags)
+    assert len(source.query([Filter("type", "=", "indicator")])) == len(green)
