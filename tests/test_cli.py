@@ -136,3 +136,17 @@ def test_a_spreadsheet_becomes_a_bundle_the_exchange_accepts(cli: Cli, tmp_path:
         (ETH_LOWER, Category.SANCTIONS, Tlp.GREEN, "CASE-1"),
         (BTC_P2PKH, Category.SCAM, Tlp.RED, None),
     ]
+
+
+def test_a_kid_that_starts_with_a_dash_is_read_as_the_kid(cli: Cli) -> None:
+    """One kid in 64 starts with "-" (base64url): it once read as an unknown option."""
+    cli("partner", "add", "Acme", "--role", "submitter")
+    for attempt in range(2000):
+        kid = cli("key", "generate", "--out", f"k{attempt}.pem").strip()
+        if kid.startswith("-"):
+            break
+    assert kid.startswith("-")
+    cli("key", "register", "Acme", f"k{attempt}.pub.pem")
+    cli("key", "revoke", kid, "--reason", "laptop lost")
+    (key,) = json.loads(cli("key", "list", "Acme", "--json"))
+    assert (key["kid"], key["revoked_reason"]) == (kid, "laptop lost")

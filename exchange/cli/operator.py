@@ -150,7 +150,8 @@ def key_register(
     typer.echo(key.kid)
 
 
-@key_app.command("revoke")
+# A kid is base64url and may start with "-": read an unknown "-…" as the kid, not an option.
+@key_app.command("revoke", context_settings={"ignore_unknown_options": True})
 def key_revoke(kid: str, reason: Annotated[str, typer.Option("--reason")]) -> None:
     """Revoke a key: nothing it signs is accepted from now on."""
     with transaction(get_settings()) as session:
