@@ -11,6 +11,7 @@ A flags page scans `limit` reports and serves those the caller may see, so a cal
 see little gets short pages with `more`, never a page that scans the whole table.
 """
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,12 +25,14 @@ from exchange.core.partners import Partner, Role
 from exchange.core.policy import decide, masks, pseudonym
 from exchange.errors import InputError, NotFoundError, PermissionDeniedError
 from exchange.services.policy import current_policy, viewer_of
+from exchange.store.alerts import AlertStore
 from exchange.store.flags import FlagStore
 from exchange.store.taxii import Item, ObjectPage, TaxiiStore
 
 NAMESPACE = uuid.UUID("2c3f7a8e-4b1d-5e6f-8a9b-0c1d2e3f4a5b")
 SUBMISSIONS = str(uuid.uuid5(NAMESPACE, "submissions"))
 FLAGS = str(uuid.uuid5(NAMESPACE, "flags"))
+ALERTS = str(uuid.uuid5(NAMESPACE, "alerts"))
 MAX_PAGE = 10_000
 
 
@@ -60,6 +63,20 @@ def collections_for(partner: Partner) -> list[Collection]:
             "cryptocurrency addresses (submitters you may not know appear under pseudonyms).",
             can_read=True,
             can_write=False,
+        ),
+        *(
+            [
+                Collection(
+                    ALERTS,
+                    "Alerts",
+                    "Your alerts as STIX 2.1: the indicator of each report that alerted one of "
+                    "your subscriptions, as the alert showed it.",
+                    can_read=True,
+                    can_write=False,
+                )
+            ]
+            if partner.has(Role.SUBSCRIBER)
+            else []
         ),
     ]
 
@@ -98,6 +115,8 @@ def read_objects(
         return ObjectPage([], more=False, last=query.after)
     if found.id == FLAGS:
         return _flag_page(session, partner, query, now=now, alias_secret=alias_secret)
+    if found.id == ALERTS:
+        return _alert_page(session, partner, query)
     return TaxiiStore(session).page(
         partner.id,
         after=query.after,
@@ -119,10 +138,10 @@ def object_versions(
     alias_secret: bytes,
 ) -> list[str]:
     found = collection(partner, collection_id)
-    if found.id == FLAGS:
+    if found.id in (FLAGS, ALERTS):
         query = Query(ids=frozenset({object_id}), versions=("all",), limit=MAX_PAGE)
-        page = _flag_page(session, partner, query, now=now, alias_secret=alias_secret)
-        versions = [item.version for item in page.items]
+        page = read_objects(session, partner, found.id, query, now=now, alias_secret=alias_secret)
+        versions = sorted({item.version for item in page.items})
     else:
         versions = TaxiiStore(session).versions(partner.id, object_id)
     if not versions:
@@ -204,3 +223,36 @@ def _version_wanted(version: str, wanted: tuple[str, ...]) -> bool:
         return True
     moment = datetime.fromisoformat(version)
     return any(datetime.fromisoformat(w) == moment for w in wanted)
+
+
+def _alert_page(session: Session, partner: Partner, query: Query) -> ObjectPage:
+    """Each alert's new reports' indicators, exactly as the alert's STIX bundle shows them
+    (the alert was decided and redacted when it was made)."""
+    if query.types and "indicator" not in query.types:
+        return ObjectPage([], more=False, last=query.after)
+    report_ids: set[int] | None = None
+    if query.ids:
+        report_ids = {r for i in query.ids if (r := report_of_indicator_id(i)) is not None}
+        report_ids.update(FlagStore(session).reports_with_indicator(query.ids))
+    limit = min(query.limit, MAX_PAGE)
+    rows = AlertStore(session).page(
+        partner.id,
+        after=query.after,
+        limit=limit + 1,
+        report_ids=report_ids,
+        added_after=query.added_after,
+    )
+    more, rows = len(rows) > limit, rows[:limit]
+    items: list[Item] = []
+    served: set[tuple[str, str]] = set()
+    for seq, report_id, created, text in rows:
+        alert = json.loads(text)
+        shown = next(r["indicator"] for r in alert["reports"] if r["id"] == report_id)
+        body = next(o for o in alert["stix"]["objects"] if o["id"] == shown)
+        key = (body["id"], body["modified"])
+        if (query.ids and shown not in query.ids) or key in served:
+            continue  # one report can alert two subscriptions: one object, served once
+        if _version_wanted(body["modified"], query.versions):
+            served.add(key)
+            items.append(Item(seq, shown, body["modified"], created, body))
+    return ObjectPage(items, more, rows[-1][0] if rows else query.after)

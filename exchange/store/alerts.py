@@ -5,7 +5,7 @@ until commit: alert sequence numbers are therefore assigned in commit order, and
 resuming after cursor N never misses an alert committed later with a smaller number.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -130,6 +130,30 @@ class AlertStore:
             query = query.where(AlertRow.subscription_id == subscription_id)
         rows = self._session.exec(query.order_by(col(AlertRow.seq)).limit(limit))
         return [(seq, body) for seq, body in rows if seq is not None]
+
+    def page(
+        self,
+        partner_id: str,
+        *,
+        after: int,
+        limit: int,
+        report_ids: Collection[int] | None = None,
+        added_after: datetime | None = None,
+    ) -> list[tuple[int, int, datetime, str]]:
+        """(cursor, report id, created at, body) of the partner's alerts (not revocation
+        notices) after cursor `after`, oldest first; only those about `report_ids` if given."""
+        query = (
+            select(AlertRow.seq, AlertRow.report_id, AlertRow.created_at, AlertRow.body)
+            .where(AlertRow.partner_id == partner_id)
+            .where(AlertRow.kind == "alert")
+            .where(col(AlertRow.seq) > after)
+        )
+        if report_ids is not None:
+            query = query.where(col(AlertRow.report_id).in_(list(report_ids)))
+        if added_after is not None:
+            query = query.where(col(AlertRow.created_at) > added_after)
+        rows = self._session.exec(query.order_by(col(AlertRow.seq)).limit(limit))
+        return [(seq, report, at, body) for seq, report, at, body in rows if seq is not None]
 
     def sent_on_flag(self, flag_id: int) -> list[tuple[str, str, str, str]]:
         """(subscription id, partner id, alert id, body) of every alert about the flag."""

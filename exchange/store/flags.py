@@ -168,6 +168,15 @@ class FlagStore:
         )
         return [(id_, flag_id, chain, address) for id_, flag_id, chain, address in rows if id_]
 
+    def reports_with_indicator(self, indicator_ids: Collection[str]) -> list[int]:
+        """Ids of the reports made from the given STIX indicator ids (any partner's)."""
+        if not indicator_ids:
+            return []
+        rows = self._session.exec(
+            select(ReportRow.id).where(col(ReportRow.indicator_id).in_(list(indicator_ids)))
+        )
+        return [id_ for id_ in rows if id_ is not None]
+
     def flag_of_report(self, report_id: int) -> int:
         flag_id = self._session.exec(
             select(ReportRow.flag_id).where(ReportRow.id == report_id)

@@ -16,7 +16,7 @@ from exchange.core.claims import Tlp
 from exchange.core.partners import Role
 from exchange.services.partners import issue_token
 from exchange.services.policy import apply_policy
-from exchange.services.taxii import FLAGS, SUBMISSIONS
+from exchange.services.taxii import ALERTS, FLAGS, SUBMISSIONS
 from exchange.signatures import SigningKey, sign_envelope
 from tests.factories import ETH_LOWER, Member, indicator, make_member, own_token, transaction
 
@@ -186,7 +186,7 @@ def test_http_basic_with_an_exchange_token_as_password(
     server = Server(f"{live_url}/taxii2/", user="reader", password=token)
     (root,) = server.api_roots
     writable = {collection.id: collection.can_write for collection in root.collections}
-    assert writable == {SUBMISSIONS: False, FLAGS: False}
+    assert writable == {SUBMISSIONS: False, FLAGS: False, ALERTS: False}
     wrong = Server(f"{live_url}/taxii2/", user="reader", password="nope")
     with pytest.raises(requests.HTTPError):
         wrong.refresh()

@@ -12,7 +12,7 @@ from stix2validator import ValidationOptions, validate_instance
 from exchange.core.alerts import report_of_indicator_id
 from exchange.core.partners import Role
 from exchange.services.policy import apply_policy
-from exchange.services.taxii import FLAGS
+from exchange.services.taxii import ALERTS, FLAGS
 from tests.factories import (
     ETH_LOWER,
     Member,
@@ -136,3 +136,43 @@ def test_objects_by_id_versions_and_manifest_go_through_the_policy_too(
     # The NGO reads its own report under its own ids.
     (own,) = read_all(client, ngo)
     assert (own["id"], own["created_by_ref"]) == (shared["id"], ngo.id)
+
+
+def test_a_subscribers_alerts_read_as_a_taxii_collection(
+    client: TestClient, engine: Engine
+) -> None:
+    ngo = make_member(engine, "Hope NGO", roles=(Role.SUBMITTER,))
+    vasp = make_member(engine, "Coinbridge", roles=(Role.SUBSCRIBER,))
+    with transaction(engine) as session:
+        document = "agreements:\n  - {id: a, from: Hope NGO, to: Coinbridge, max_tlp: amber}\n"
+        apply_policy(session, document, now=datetime.now(UTC))
+    for kind in ("watchlist", "feed"):  # one report alerts both: one object in the page
+        spec = {"name": kind, "kind": kind, "delivery": "poll"}
+        created = client.post("/api/v1/subscriptions", json=spec, headers=auth(vasp)).json()
+        if kind == "watchlist":
+            client.put(
+                f"/api/v1/subscriptions/{created['id']}/watchlist",
+                content=ETH_LOWER.encode(),
+                headers={**auth(vasp), "Content-Type": "text/csv"},
+            )
+    flagged = indicator(ngo.id, ETH_LOWER, chain="ethereum")
+    client.post(
+        "/api/v1/submissions",
+        content=signed(bundle(flagged), ngo.key, iat=datetime.now(UTC)),
+        headers={**auth(ngo), "Content-Type": "application/json"},
+    )
+    alerts = client.get("/api/v1/alerts", headers=auth(vasp)).json()["alerts"]
+    assert len(alerts) == 2
+    (expected,) = [o for o in alerts[0]["stix"]["objects"] if o["type"] == "indicator"]
+
+    path = f"/taxii2/api/collections/{ALERTS}/objects/"
+    read = client.get(path, headers={**auth(vasp), "Accept": TAXII}).json()
+    assert read["objects"] == [expected]
+    one = client.get(f"{path}{expected['id']}/", headers={**auth(vasp), "Accept": TAXII})
+    assert one.json()["objects"] == [expected]
+    # The NGO has no alerts collection (not a subscriber); a stranger's is empty.
+    refused = client.get(path, headers={**auth(ngo), "Accept": TAXII})
+    assert refused.status_code == 404
+    stranger = make_member(engine, "Stranger", roles=(Role.SUBSCRIBER,))
+    empty = client.get(path, headers={**auth(stranger), "Accept": TAXII}).json()
+    assert empty == {"more": False, "objects": []}
