@@ -21,7 +21,7 @@ from exchange.core.alerts import AlertKind, alert_body, alert_id, revocation_bod
 from exchange.core.flags import Flag, disclose_all
 from exchange.core.ledger import Action, Entry
 from exchange.core.policy import Channel, Policy, Viewer, decide, masks, pseudonym
-from exchange.core.subscriptions import Subscription, match_key
+from exchange.core.subscriptions import Subscription, WatchEntry, match_key
 from exchange.services.audit import record
 from exchange.services.policy import current_policy
 from exchange.store.alerts import AlertStore, NewAlert
@@ -35,6 +35,8 @@ def alert_on_submission(
     session: Session, submission_id: str, *, now: datetime, alias_secret: bytes
 ) -> int:
     """Queue the alerts for the reports a submission just added; how many."""
+    if not SubscriptionStore(session).any_active():
+        return 0
     new: dict[int, set[int]] = defaultdict(set)
     by_key: dict[tuple[str, str], set[int]] = defaultdict(set)
     where: dict[int, tuple[str, str]] = {}
@@ -63,14 +65,25 @@ def alert_on_submission(
 def alert_on_watchlist(
     session: Session,
     subscription: Subscription,
-    keys: Collection[tuple[str, str]],
+    entries: Collection[WatchEntry],
     *,
     now: datetime,
     alias_secret: bytes,
 ) -> int:
-    """Retro-match: alerts for the reports already held on newly watched `keys`."""
+    """Retro-match: alerts for the reports already held on newly watched `entries` (an entry
+    that names a chain matches only there)."""
     store = FlagStore(session)
-    flags = store.reports_of_flags(store.flags_matching(keys))
+    watched: dict[tuple[str, str], list[WatchEntry]] = defaultdict(list)
+    for entry in entries:
+        watched[(entry.match_chain, entry.address)].append(entry)
+    flags = {
+        flag_id: flag
+        for flag_id, flag in store.reports_of_flags(store.flags_matching(list(watched))).items()
+        if any(
+            entry.matches(flag.chain, flag.address)
+            for entry in watched[match_key(flag.chain, flag.address)]
+        )
+    }
     if not flags:
         return 0
     everything = {flag_id: {r.id for r in flag.reports} for flag_id, flag in flags.items()}

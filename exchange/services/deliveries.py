@@ -54,10 +54,13 @@ def settle_attempts(
     logged per recipient."""
     store = DeliveryStore(session)
     delivered: dict[str, list[str]] = defaultdict(list)
+    store.delivered(
+        [(r.attempt.alert_id, r.attempt.attempt, r.status or 0) for r in results if r.delivered],
+        at=now,
+    )
     for result in results:
         attempt = result.attempt
         if result.delivered:
-            store.delivered(attempt.alert_id, attempt.attempt, status=result.status or 0, at=now)
             delivered[attempt.partner_id].append(attempt.alert_id)
             continue
         delay = retry_delay(

@@ -149,9 +149,8 @@ def upload_watchlist(
         store.add_entries(subscription_id, batch)
         queued = 0
         if subscription.state is State.ACTIVE:
-            keys = {(e.match_chain, e.address) for e in batch}
             queued = alert_on_watchlist(
-                session, subscription, keys, now=now, alias_secret=alias_secret
+                session, subscription, batch, now=now, alias_secret=alias_secret
             )
         batch.clear()
         return queued

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, text, update
+from sqlalchemy import and_, bindparam, text, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -213,8 +213,23 @@ class DeliveryStore:
         self._session.flush()
         return attempts
 
-    def delivered(self, alert_id: str, attempt: int, *, status: int, at: datetime) -> None:
-        self._finish(alert_id, attempt, state="delivered", status=status, delivered_at=at)
+    def delivered(self, attempts: Sequence[tuple[str, int, int]], *, at: datetime) -> None:
+        """Record 2xx answers, (alert id, attempt, status) each, in one statement; only the
+        attempt that holds the lease may finish a delivery (not a late, superseded one)."""
+        if not attempts:
+            return
+        table = DeliveryRow.__table__  # type: ignore[attr-defined]
+        statement = (
+            update(table)
+            .where(table.c.alert_id == bindparam("b_alert"))
+            .where(table.c.attempts == bindparam("b_attempt"))
+            .where(table.c.state == "pending")
+            .values(state="delivered", last_status=bindparam("b_status"), delivered_at=at)
+        )
+        self._session.execute(
+            statement,
+            [{"b_alert": a, "b_attempt": n, "b_status": status} for a, n, status in attempts],
+        )
 
     def failed(
         self,
@@ -232,7 +247,7 @@ class DeliveryStore:
         self._finish(alert_id, attempt, status=status, **values)
 
     def _finish(self, alert_id: str, attempt: int, *, status: int | None, **values: Any) -> None:
-        # Only the attempt that holds the lease may finish it (not a late, superseded one).
+        # As `delivered`: only the attempt that holds the lease may finish it.
         self._session.execute(
             update(DeliveryRow)
             .where(col(DeliveryRow.alert_id) == alert_id)

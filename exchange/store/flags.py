@@ -187,12 +187,19 @@ class FlagStore:
 
     def flags_matching(self, keys: Collection[tuple[str, str]]) -> list[int]:
         """Ids of the flags whose match key (`Address.key`) is one of `keys`."""
-        pairs = [
-            (chain, address)
-            for match_chain, address in keys
-            for chain in (sorted(EVM_CHAINS) if match_chain == "evm" else [match_chain])
-        ]
-        return list(self._flag_ids(pairs).values())
+        found = list(self._flag_ids([key for key in keys if key[0] != "evm"]).values())
+        evm = sorted({address for match_chain, address in keys if match_chain == "evm"})
+        for start in range(0, len(evm), BATCH):  # one statement for every EVM chain at once
+            found.extend(
+                id_
+                for id_ in self._session.exec(
+                    select(FlagRow.id)
+                    .where(col(FlagRow.chain).in_(sorted(EVM_CHAINS)))
+                    .where(col(FlagRow.address).in_(evm[start : start + BATCH]))
+                )
+                if id_ is not None
+            )
+        return found
 
     def count(self) -> tuple[int, int]:
         """(flags, reports): for operators and tests."""

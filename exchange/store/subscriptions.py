@@ -67,6 +67,13 @@ class SubscriptionStore:
             found.update((row.id, _to_subscription(row)) for row in rows)
         return found
 
+    def any_active(self) -> bool:
+        """Whether any subscription is active: if none, no submission needs matching."""
+        found = self._session.exec(
+            select(SubscriptionRow.id).where(SubscriptionRow.state == State.ACTIVE.value).limit(1)
+        ).first()
+        return found is not None
+
     def active_feeds(self) -> list[Subscription]:
         rows = self._session.exec(
             select(SubscriptionRow)

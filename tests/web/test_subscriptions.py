@@ -312,3 +312,16 @@ def test_every_alert_is_in_the_sharing_log_with_its_recipient_and_the_rule_that_
     (logged,) = disclosed["details"]["alerts"]
     assert logged["id"] == alert["id"]
     assert logged["why"] == "policy v1: hope-to-vasp"
+
+
+def test_an_evm_entry_matches_the_address_on_every_evm_chain_unless_it_names_one(
+    client: TestClient, world: tuple[Member, Member, Member]
+) -> None:
+    ngo, vasp, _ = world
+    submit(client, ngo, indicator(ngo.id, ETH_CHECKSUMMED, chain="polygon"))
+    anywhere, on_ethereum = subscribe(client, vasp), subscribe(client, vasp)
+    assert upload(client, vasp, anywhere["id"], f"{ETH_LOWER}\n").json()["alerts"] == 1
+    named = upload(client, vasp, on_ethereum["id"], f"{ETH_LOWER},ethereum\n")
+    assert named.json()["alerts"] == 0  # the flag is on polygon
+    (alert,) = poll(client, vasp)
+    assert (alert["subscription"], alert["flag"]["chain"]) == (anywhere["id"], "polygon")
