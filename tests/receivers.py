@@ -32,6 +32,11 @@ class Receiver:
         return [r.headers["webhook-id"] for r in self.received]
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 64  # the worker posts up to 16 at once; the default backlog is 5
+    daemon_threads = True
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -61,7 +66,7 @@ def receiver(port: int | None = None, statuses: list[int] | None = None) -> Iter
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server = _Server(("127.0.0.1", port), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

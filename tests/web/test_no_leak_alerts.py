@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,8 @@ import httpx2 as httpx
 import jsonschema
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
 
 from exchange.config import Settings
 from exchange.core import jcs
@@ -37,6 +38,7 @@ from exchange.core.policy import Channel, Policy, Shared, Viewer
 from exchange.errors import SignatureError
 from exchange.services.policy import apply_policy
 from exchange.signatures import SigningKey
+from exchange.store.tables import DeliveryRow
 from exchange.webhooks import verify_webhook
 from exchange.worker import Worker
 from tests.core.test_policy import Verdict, oracle
@@ -211,11 +213,24 @@ def _revoke(client: TestClient, run: Run, sent: Sent) -> None:
 
 
 def deliver(engine: Engine, operator_key: SigningKey, settings: Settings) -> None:
-    """Every due webhook, by the delivery worker."""
-    worker = Worker(engine, operator_key, settings)
+    """Every webhook, by the delivery worker: an attempt that fails (a busy machine) is
+    retried, the worker's clock moved past the backoff, until none is pending."""
+    ahead = [timedelta(0)]
+    worker = Worker(engine, operator_key, settings, clock=lambda: datetime.now(UTC) + ahead[0])
     try:
-        while worker.run_once():
-            pass
+        for _ in range(10):
+            while worker.run_once():
+                pass
+            with Session(engine) as session:
+                pending = session.exec(
+                    select(func.count())
+                    .select_from(DeliveryRow)
+                    .where(DeliveryRow.state == "pending")
+                ).one()
+            if not pending:
+                return
+            ahead[0] += timedelta(seconds=settings.webhook_max_retry_seconds)
+        raise AssertionError(f"{pending} webhook deliveries still pending")
     finally:
         worker.close()
 
