@@ -13,6 +13,7 @@ see little gets short pages with `more`, never a page that scans the whole table
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from sqlmodel import Session
 
 from exchange.core.alerts import indicator_ids, report_of_indicator_id, stix_indicator
+from exchange.core.dedup import Outcome
 from exchange.core.flags import Flag, Report, disclose_all
 from exchange.core.partners import Partner, Role
 from exchange.core.policy import decide, masks, pseudonym
@@ -161,13 +163,13 @@ def _versions(wanted: tuple[str, ...]) -> tuple[str, ...]:
     return wanted
 
 
-def status_of(outcomes: list[dict[str, Any]], objects: list[Any]) -> list[dict[str, Any]]:
+def status_of(outcomes: Sequence[Outcome], objects: list[Any]) -> list[dict[str, Any]]:
     """TAXII status `successes`: every object with its version and outcome."""
     successes = []
     for outcome in outcomes:
-        obj = objects[outcome["index"]]
+        obj = objects[outcome.index]
         version = obj.get("modified") or obj.get("created") if isinstance(obj, dict) else None
-        entry = {"id": outcome["id"], "message": outcome["status"]}
+        entry = {"id": outcome.id, "message": outcome.status.value}
         if version:
             entry["version"] = version
         successes.append(entry)

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from starlette.exceptions import HTTPException
 
 from exchange.core.partners import Partner, Role
+from exchange.core.submissions import Submission
 from exchange.errors import AuthenticationError, InputError
 from exchange.services import taxii
 from exchange.services.alerts import alert_on_submission
@@ -237,11 +238,8 @@ def get_status(status_id: str, partner: TaxiiPartner, session: DbSession) -> JSO
     return _taxii(_status(submission, objects))
 
 
-def _status(submission: Any, objects: list[Any]) -> dict[str, Any]:
-    outcomes = [
-        {"index": o.index, "id": o.id, "status": o.status.value} for o in submission.outcomes
-    ]
-    successes = taxii.status_of(outcomes, objects)
+def _status(submission: Submission, objects: list[Any]) -> dict[str, Any]:
+    successes = taxii.status_of(submission.outcomes, objects)
     return {
         "id": submission.id,
         "status": "complete",
